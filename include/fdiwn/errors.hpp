@@ -1,0 +1,53 @@
+// Exceptions thrown by the fdiwn library.
+//
+// The library never logs and never exits: it throws one of these with a
+// message that names the file and, where it applies, the key and shapes.
+// Callers (the CLI) decide log levels and exit codes from the type.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace fdiwn {
+
+/// Base class of every error the library throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A weights file is missing, unreadable, not a weights file, or does not
+/// match the network (missing/unexpected key, shape, scale).
+class WeightsError : public Error {
+ public:
+  WeightsError(const std::string& path, const std::string& reason)
+      : Error(path + ": " + reason), path_(path), reason_(reason) {}
+  const std::string& path() const noexcept { return path_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string path_;
+  std::string reason_;
+};
+
+/// An image could not be read, decoded, processed or written.
+class ImageError : public Error {
+ public:
+  ImageError(const std::string& path, const std::string& reason)
+      : Error(path + ": " + reason), path_(path), reason_(reason) {}
+  const std::string& path() const noexcept { return path_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string path_;
+  std::string reason_;
+};
+
+/// A caller passed a value the library cannot work with (a scale other than
+/// 2/3/4, an image of an unsupported type, ...).
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace fdiwn

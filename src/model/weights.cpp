@@ -1,0 +1,268 @@
+// Reading fdiwn weights files and loading them strictly into the tree.
+#include "fdiwn/weights.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include <c10/util/Exception.h>
+#include <torch/serialize.h>
+#include <torch/utils.h>
+
+#include "fdiwn/errors.hpp"
+
+namespace fdiwn {
+
+namespace {
+
+constexpr const char* kFormat = "fdiwn-weights";
+constexpr int64_t kVersion = 1;
+// Far above any FDIWN file (about 3 MB); refuses to slurp a huge file that
+// someone passed by mistake.
+constexpr size_t kMaxFileBytes = size_t{512} << 20;
+
+std::string shape_str(c10::IntArrayRef sizes) {
+  std::ostringstream os;
+  os << '[';
+  for (size_t i = 0; i < sizes.size(); ++i)
+    os << (i ? ", " : "") << sizes[i];
+  os << ']';
+  return os.str();
+}
+
+// c10 messages carry a C++ backtrace after the first line; keep the reason.
+std::string first_line(const std::string& s) {
+  auto nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) throw WeightsError(path, "no such file");
+  if (std::filesystem::is_directory(status)) {
+    throw WeightsError(path, "is a directory, not a weights file");
+  }
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw WeightsError(path, std::string("cannot open: ") + std::strerror(errno));
+  std::vector<char> bytes;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
+    if (bytes.size() + n > kMaxFileBytes) {
+      throw WeightsError(path, "the file is larger than " + std::to_string(kMaxFileBytes >> 20) +
+                                   " MiB, too large to be an fdiwn weights file");
+    }
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  if (std::ferror(f.get()))
+    throw WeightsError(path, std::string("read error: ") + std::strerror(errno));
+  if (bytes.empty()) throw WeightsError(path, "the file is empty");
+  return bytes;
+}
+
+c10::IValue dict_get(const c10::impl::GenericDict& dict, const std::string& path,
+                     const std::string& key) {
+  auto it = dict.find(c10::IValue(key));
+  if (it == dict.end())
+    throw WeightsError(path, "not an fdiwn weights file: no '" + key + "' entry");
+  return it->value();
+}
+
+}  // namespace
+
+const torch::Tensor* WeightsFile::find(const std::string& key) const {
+  for (const auto& kv : tensors) {
+    if (kv.first == key) return &kv.second;
+  }
+  return nullptr;
+}
+
+const torch::Tensor& WeightsFile::at(const std::string& key) const {
+  if (const auto* t = find(key)) return *t;
+  throw WeightsError(path, "missing key '" + key + "'");
+}
+
+int64_t WeightsFile::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& kv : tensors)
+    n += kv.second.numel();
+  return n;
+}
+
+WeightsFile read_weights_file(const std::string& path) {
+  const std::vector<char> bytes = read_bytes(path);
+  // PyTorch's zip format; a legacy pickle (the authors' checkpoints) starts
+  // with the pickle protocol byte instead.
+  if (bytes.size() < 4 || !std::equal(bytes.begin(), bytes.begin() + 4, "PK\x03\x04")) {
+    if (static_cast<unsigned char>(bytes[0]) == 0x80) {
+      throw WeightsError(path,
+                         "not an fdiwn weights file: this is a legacy PyTorch pickle (an "
+                         "unconverted checkpoint?); convert it with scripts/convert_weights.py");
+    }
+    throw WeightsError(path, "not an fdiwn weights file (no zip archive header)");
+  }
+
+  c10::IValue root;
+  try {
+    root = torch::pickle_load(bytes);
+  } catch (const c10::Error& e) {
+    throw WeightsError(path, "cannot read the weights archive (truncated or corrupt?): " +
+                                 first_line(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw WeightsError(path, std::string("cannot read the weights archive: ") + e.what());
+  }
+
+  if (!root.isGenericDict()) throw WeightsError(path, "not an fdiwn weights file: not a dict");
+  const auto dict = root.toGenericDict();
+  const auto format = dict_get(dict, path, "format");
+  if (!format.isString() || format.toStringRef() != kFormat) {
+    throw WeightsError(path, "not an fdiwn weights file: 'format' is not \"fdiwn-weights\"");
+  }
+  const auto version = dict_get(dict, path, "version");
+  if (!version.isInt() || version.toInt() != kVersion) {
+    throw WeightsError(path, "unsupported weights file version (this fdiwn reads version " +
+                                 std::to_string(kVersion) + ")");
+  }
+
+  WeightsFile file;
+  file.path = path;
+  const auto scale = dict_get(dict, path, "scale");
+  if (!scale.isInt()) throw WeightsError(path, "'scale' is not an integer");
+  file.scale = scale.toInt();
+  if (file.scale < 2 || file.scale > 4) {
+    throw WeightsError(path, "scale x" + std::to_string(file.scale) +
+                                 " is not supported (FDIWN has weights for x2, x3 and x4)");
+  }
+  if (auto it = dict.find(c10::IValue("source")); it != dict.end() && it->value().isString()) {
+    file.source = it->value().toStringRef();
+  }
+  if (auto it = dict.find(c10::IValue("source_parameters"));
+      it != dict.end() && it->value().isInt()) {
+    file.source_parameters = it->value().toInt();
+  }
+
+  const auto tensors = dict_get(dict, path, "tensors");
+  if (!tensors.isGenericDict()) throw WeightsError(path, "'tensors' is not a dict");
+  for (const auto& kv : tensors.toGenericDict()) {
+    if (!kv.key().isString()) throw WeightsError(path, "'tensors' has a key that is not a string");
+    const std::string& key = kv.key().toStringRef();
+    if (!kv.value().isTensor()) throw WeightsError(path, "key '" + key + "' is not a tensor");
+    torch::Tensor t = kv.value().toTensor();
+    if (t.scalar_type() != torch::kFloat32 || t.layout() != torch::kStrided) {
+      throw WeightsError(path, "key '" + key + "' is not a dense float32 tensor");
+    }
+    file.tensors.emplace_back(key, t.contiguous());
+  }
+  if (file.tensors.empty()) throw WeightsError(path, "the file holds no tensors");
+  if (file.source_parameters == 0) file.source_parameters = file.parameter_count();
+  return file;
+}
+
+FdiwnConfig config_from_weights(const WeightsFile& file) {
+  const auto dim = [&](const std::string& key, int64_t d) {
+    const auto& t = file.at(key);
+    if (t.dim() <= d) {
+      throw WeightsError(file.path, "key '" + key + "' has shape " + shape_str(t.sizes()) +
+                                        ", expected a 4-D convolution weight");
+    }
+    return t.size(d);
+  };
+  FdiwnConfig cfg;
+  cfg.scale = file.scale;
+  cfg.n_feats = dim("head.weight", 0);
+  cfg.wirw_expand = dim("Li1.MY1.srb1.body.0.weight", 0);
+  cfg.wirw_squeeze = dim("Li1.MY1.srb1.body.2.weight", 0);
+  cfg.wcrw_expand = dim("Li1.MY1.rb1.body.0.weight", 0);
+  cfg.fusion_expand = dim("Li1.MY1.fuse1.body.0.weight", 0);
+  cfg.tail_feats = dim("conv1.weight", 0);
+  cfg.tail_from_shifted = cfg.scale == 4;
+  // The attention and CoffConv units divide the trunk width by 12 and 8.
+  if (cfg.n_feats != 24) {
+    throw WeightsError(file.path, "key 'head.weight' has shape " +
+                                      shape_str(file.at("head.weight").sizes()) +
+                                      ", expected 24 output channels (FDIWN's trunk width)");
+  }
+  const int64_t up = dim("UP1.0.weight", 0);
+  if (up != 3 * cfg.scale * cfg.scale) {
+    throw WeightsError(file.path, "the file says x" + std::to_string(cfg.scale) +
+                                      " but 'UP1.0.weight' has " + std::to_string(up) +
+                                      " output channels, which is not 3*s*s for that scale");
+  }
+  return cfg;
+}
+
+void load_weights_strict(torch::nn::Module& model, const WeightsFile& file) {
+  std::map<std::string, const torch::Tensor*> available;
+  for (const auto& kv : file.tensors)
+    available.emplace(kv.first, &kv.second);
+
+  std::vector<std::string> problems;
+  std::vector<std::pair<torch::Tensor, const torch::Tensor*>> copies;
+  auto match = [&](const std::string& name, torch::Tensor& target) {
+    auto it = available.find(name);
+    if (it == available.end()) {
+      problems.push_back("missing key '" + name + "' (expected shape " + shape_str(target.sizes()) +
+                         ")");
+      return;
+    }
+    if (it->second->sizes() != target.sizes()) {
+      problems.push_back("key '" + name + "': expected shape " + shape_str(target.sizes()) +
+                         ", found " + shape_str(it->second->sizes()));
+    } else {
+      copies.emplace_back(target, it->second);
+    }
+    available.erase(it);
+  };
+  for (auto& item : model.named_parameters(/*recurse=*/true))
+    match(item.key(), item.value());
+  for (auto& item : model.named_buffers(/*recurse=*/true))
+    match(item.key(), item.value());
+  for (const auto& kv : available) {
+    problems.push_back("unexpected key '" + kv.first + "' (shape " + shape_str(kv.second->sizes()) +
+                       ")");
+  }
+
+  if (!problems.empty()) {
+    std::ostringstream os;
+    os << "weights do not match the FDIWN x" << file.scale << " network: ";
+    const size_t shown = std::min<size_t>(problems.size(), 10);
+    for (size_t i = 0; i < shown; ++i)
+      os << (i ? "; " : "") << problems[i];
+    if (problems.size() > shown) os << "; and " << (problems.size() - shown) << " more";
+    throw WeightsError(file.path, os.str());
+  }
+
+  torch::NoGradGuard no_grad;
+  for (auto& c : copies)
+    c.first.copy_(*c.second);
+}
+
+void require_scale(const WeightsFile& file, int64_t scale) {
+  if (file.scale != scale) {
+    throw WeightsError(file.path, "these weights are for x" + std::to_string(file.scale) +
+                                      ", not x" + std::to_string(scale));
+  }
+}
+
+FDIWN build_fdiwn(const WeightsFile& file) {
+  FDIWN model(config_from_weights(file));
+  load_weights_strict(*model, file);
+  model->eval();
+  for (auto& p : model->parameters())
+    p.set_requires_grad(false);
+  return model;
+}
+
+FDIWN load_fdiwn(const std::string& path, int64_t expected_scale) {
+  WeightsFile file = read_weights_file(path);
+  if (expected_scale != 0) require_scale(file, expected_scale);
+  return build_fdiwn(file);
+}
+
+}  // namespace fdiwn

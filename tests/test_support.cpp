@@ -1,0 +1,74 @@
+#include "test_support.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <opencv2/core.hpp>
+
+namespace fdiwn::test {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "fdiwn-test-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  // Tests may have removed permissions on purpose; restore them first.
+  for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
+  }
+  std::filesystem::remove_all(path_, ec);
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+PixelAgreement compare_images(const cv::Mat& a, const cv::Mat& b) {
+  cv::Mat diff;
+  cv::absdiff(a.reshape(1), b.reshape(1), diff);
+  double max_val = 0;
+  cv::minMaxLoc(diff, nullptr, &max_val);
+  PixelAgreement r;
+  r.max_abs_diff = static_cast<int>(max_val);
+  r.identical_share = 1.0 - static_cast<double>(cv::countNonZero(diff)) / diff.total();
+  return r;
+}
+
+::testing::AssertionResult images_match(const cv::Mat& actual, const cv::Mat& golden, int max_diff,
+                                        double min_identical) {
+  if (actual.size() != golden.size() || actual.type() != golden.type()) {
+    return ::testing::AssertionFailure()
+           << "size/type differ: " << actual.cols << "x" << actual.rows << " type " << actual.type()
+           << " vs golden " << golden.cols << "x" << golden.rows << " type " << golden.type();
+  }
+  const PixelAgreement r = compare_images(actual, golden);
+  if (r.max_abs_diff > max_diff || r.identical_share < min_identical) {
+    return ::testing::AssertionFailure()
+           << "max |diff| " << r.max_abs_diff << " (allowed " << max_diff << "), identical "
+           << r.identical_share * 100 << "% (need " << min_identical * 100 << "%)";
+  }
+  return ::testing::AssertionSuccess()
+         << "max |diff| " << r.max_abs_diff << ", identical " << r.identical_share * 100 << "%";
+}
+
+}  // namespace fdiwn::test

@@ -1,0 +1,111 @@
+// The Upscaler facade: types, sizes, small images, self-ensemble.
+#include <map>
+#include <memory>
+
+#include <gtest/gtest.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "fdiwn/errors.hpp"
+#include "fdiwn/upscaler.hpp"
+#include "test_support.hpp"
+
+namespace fdiwn::test {
+namespace {
+
+Upscaler make_upscaler(int scale, bool tta = false) {
+  UpscalerOptions options;
+  options.scale = scale;
+  options.weights_path = weights_path(scale);
+  options.tta = tta;
+  return Upscaler(options);
+}
+
+cv::Mat sample_lr(int scale) {
+  return cv::imread(data_path("Set5/LR/x" + std::to_string(scale) + "/butterfly.png"));
+}
+
+TEST(Upscaler, KeepsDepthAndScalesSize) {
+  for (int scale : {2, 3, 4}) {
+    SCOPED_TRACE("x" + std::to_string(scale));
+    const Upscaler up = make_upscaler(scale);
+    const cv::Mat lr = sample_lr(scale)(cv::Rect(0, 0, 23, 17)).clone();
+    const cv::Mat sr8 = up.upscale(lr);
+    EXPECT_EQ(sr8.type(), CV_8UC3);
+    EXPECT_EQ(sr8.size(), cv::Size(23 * scale, 17 * scale));
+
+    // 16 bits: the same image scaled by 257 gives the 8-bit result x257,
+    // give or take the rounding of the last 8-bit level.
+    cv::Mat lr16;
+    lr.convertTo(lr16, CV_16U, 257.0);
+    const cv::Mat sr16 = up.upscale(lr16);
+    ASSERT_EQ(sr16.type(), CV_16UC3);
+    cv::Mat back;
+    sr16.convertTo(back, CV_8U, 1.0 / 257.0);
+    EXPECT_TRUE(images_match(back, sr8, 1, 0.99));
+
+    // Float in, float out: rounding it gives the 8-bit result exactly.
+    cv::Mat lrf;
+    lr.convertTo(lrf, CV_32F);
+    const cv::Mat srf = up.upscale(lrf);
+    ASSERT_EQ(srf.type(), CV_32FC3);
+    cv::Mat rounded;
+    srf.convertTo(rounded, CV_8U);  // saturating round to nearest
+    EXPECT_TRUE(images_match(rounded, sr8, 0, 1.0));
+  }
+}
+
+TEST(Upscaler, TinyImagesInBothModes) {
+  const Upscaler up = make_upscaler(2);
+  const cv::Mat lr = sample_lr(2);
+  for (const cv::Size size : {cv::Size(1, 1), cv::Size(1, 7), cv::Size(9, 2), cv::Size(19, 21)}) {
+    for (const Mode mode : {Mode::Whole, Mode::Chop}) {
+      SCOPED_TRACE(std::to_string(size.width) + "x" + std::to_string(size.height) + " " +
+                   to_string(mode));
+      const cv::Mat sr = up.upscale(lr(cv::Rect(cv::Point(40, 40), size)).clone(), mode);
+      EXPECT_EQ(sr.size(), size * 2);
+    }
+  }
+}
+
+TEST(Upscaler, ChopAndWholeAgreeClosely) {
+  // The attention uses whole-input statistics, so chop differs, but only
+  // slightly on a natural image.
+  const Upscaler up = make_upscaler(2);
+  const cv::Mat lr = sample_lr(2);
+  const cv::Mat whole = up.upscale(lr, Mode::Whole), chop = up.upscale(lr, Mode::Chop);
+  EXPECT_GT(cv::PSNR(whole, chop), 40.0);
+}
+
+TEST(Upscaler, SelfEnsembleIsFlipEquivariant) {
+  // Averaging over all 8 flips/transposes makes the result commute with a
+  // flip of the input (up to float summation order).
+  const Upscaler up = make_upscaler(3, /*tta=*/true);
+  const cv::Mat lr = sample_lr(3)(cv::Rect(10, 5, 30, 24)).clone();
+  cv::Mat flipped_in, flipped_out;
+  cv::flip(lr, flipped_in, 1);
+  cv::flip(up.upscale(lr), flipped_out, 1);
+  EXPECT_TRUE(images_match(up.upscale(flipped_in), flipped_out, 1, 0.995));
+  cv::Mat transposed_out;
+  cv::transpose(up.upscale(lr), transposed_out);
+  EXPECT_TRUE(images_match(up.upscale(lr.t()), transposed_out, 1, 0.995));
+}
+
+TEST(Upscaler, SelfEnsembleDiffersFromSinglePass) {
+  const Upscaler plain = make_upscaler(4), tta = make_upscaler(4, true);
+  const cv::Mat lr = sample_lr(4);
+  const cv::Mat a = plain.upscale(lr), b = tta.upscale(lr);
+  EXPECT_GT(compare_images(a, b).max_abs_diff, 0);
+  EXPECT_GT(cv::PSNR(a, b), 35.0);
+}
+
+TEST(Upscaler, RefusesWhatItCannotUpscale) {
+  const Upscaler up = make_upscaler(2);
+  EXPECT_THROW(up.upscale(cv::Mat()), InvalidArgument);
+  EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_8UC1, cv::Scalar(3))), InvalidArgument);
+  EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_8UC4, cv::Scalar(3))), InvalidArgument);
+  EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_64FC3, cv::Scalar(3))), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace fdiwn::test
