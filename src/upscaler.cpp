@@ -1,41 +1,95 @@
-// Upscaler: image <-> tensor conversion, the reference chop and the
-// self-ensemble around one loaded FDIWN.
+// Upscaler: runs the loaded FDIWN on images. Colour passes are planned as
+// pieces (one whole-image piece, or the reference chop) whose results are
+// written straight into the output image; the self-ensemble averages eight
+// transformed passes in float.
 #include "fdiwn/upscaler.hpp"
 
-#include <algorithm>
-#include <array>
 #include <string>
 
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/version.h>
+#include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "chop_plan.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
+#include "image_kinds.hpp"
+#include "run_plan.hpp"
 
 namespace fdiwn {
 
 namespace {
 
-// The authors' evaluation chop (EDSR's forward_chop): quadrants overlap by
-// `shave` LR pixels, and pieces of `min_size` LR pixels or more are chopped
-// again.
-constexpr int64_t kChopShave = 10;
-constexpr int64_t kChopMinSize = 160000;
-
 // 16-bit images run on the network's 0..255 range: v16 = v8 * 257.
 constexpr double k16BitPerLevel = 257.0;
 
-std::string type_name(const cv::Mat& m) {
-  static const char* depths[] = {"8U", "8S", "16U", "16S", "32S", "32F", "64F", "16F"};
-  return std::string("CV_") + depths[m.depth()] + "C" + std::to_string(m.channels());
+double value_scale(int depth) {
+  return depth == CV_16U ? k16BitPerLevel : 1.0;
+}
+
+int bytes_per_value(int depth) {
+  return depth == CV_8U ? 1 : depth == CV_16U ? 2 : 4;
+}
+
+// BGR image (any depth) -> 1 x 3 x H x W float RGB tensor on 0..255.
+torch::Tensor to_tensor(const cv::Mat& bgr) {
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  rgb.convertTo(rgb, CV_32F, 1.0 / value_scale(bgr.depth()));
+  return torch::from_blob(rgb.data, {1, rgb.rows, rgb.cols, 3}, torch::kFloat32)
+      .permute({0, 3, 1, 2})
+      .contiguous();
+}
+
+// Writes `rect` (absolute output coordinates) of a piece's network output,
+// whose top-left output pixel is `origin`, into `out` (BGR of any depth):
+// float values are scaled for 16 bits, then saturated and rounded to nearest
+// (half to even, as torch.round) by OpenCV's conversion.
+void write_region(const torch::Tensor& piece_out, cv::Point origin, const cv::Rect& rect,
+                  cv::Mat& out) {
+  auto region = piece_out[0]
+                    .narrow(1, rect.y - origin.y, rect.height)
+                    .narrow(2, rect.x - origin.x, rect.width)
+                    .permute({1, 2, 0})
+                    .contiguous();
+  const cv::Mat rgb(rect.height, rect.width, CV_32FC3, region.data_ptr<float>());
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  cv::Mat target = out(rect);
+  bgr.convertTo(target, out.type(), value_scale(out.depth()));
+}
+
+// Self-ensemble transform t: bit 0 flips left-right, bit 1 flips up-down,
+// bit 2 then transposes (the reference's order); `inverse` undoes it.
+// Always returns new pixels, never touching `m`'s.
+cv::Mat transform(const cv::Mat& m, int t, bool inverse) {
+  cv::Mat r = m.clone();
+  if (inverse && (t & 4)) r = r.t();
+  if (t & 1) cv::flip(r, r, 1);
+  if (t & 2) cv::flip(r, r, 0);
+  if (!inverse && (t & 4)) r = r.t();
+  return r;
 }
 
 }  // namespace
 
 const char* to_string(Mode mode) {
-  return mode == Mode::Whole ? "whole" : "chop";
+  switch (mode) {
+    case Mode::Whole:
+      return "whole";
+    case Mode::Chop:
+      return "chop";
+    case Mode::Auto:
+      break;
+  }
+  return "auto";
+}
+
+const char* to_string(AlphaMode mode) {
+  return mode == AlphaMode::Network ? "network" : "bicubic";
 }
 
 struct Upscaler::Impl {
@@ -44,56 +98,69 @@ struct Upscaler::Impl {
   int64_t parameter_count = 0;
   FDIWN model{nullptr};
 
-  torch::Tensor run_network(const torch::Tensor& x) { return model->forward(x); }
+  PlanRequest request(cv::Size size, int channels, int depth, Mode mode, bool alpha_pass) const {
+    PlanRequest r;
+    r.size = size;
+    r.channels = channels;
+    r.bytes_per_value = bytes_per_value(depth);
+    r.scale = options.scale;
+    r.mode = mode;
+    r.tta = options.tta;
+    r.alpha_network_pass = alpha_pass;
+    r.budget = options.memory_budget ? options.memory_budget : default_memory_budget();
+    return r;
+  }
 
-  torch::Tensor run_chop(const torch::Tensor& x) {
-    const int64_t s = options.scale;
-    const int64_t h = x.size(2), w = x.size(3);
-    const int64_t h_half = h / 2, w_half = w / 2;
-    // Clamped so that images under 2*shave pixels still give valid crops;
-    // for any larger image this is exactly the reference's crop size.
-    const int64_t h_size = std::min(h_half + kChopShave, h);
-    const int64_t w_size = std::min(w_half + kChopShave, w);
-    const std::array<int64_t, 2> top = {0, h - h_size}, left = {0, w - w_size};
-    const bool leaf = h_size * w_size < kChopMinSize;
-
-    auto out = torch::empty({x.size(0), x.size(1), s * h, s * w}, x.options());
-    for (int i = 0; i < 4; ++i) {
-      const int64_t ty = top[i / 2], tx = left[i % 2];
-      auto crop = x.narrow(2, ty, h_size).narrow(3, tx, w_size);
-      auto sr = leaf ? run_network(crop.contiguous()) : run_chop(crop);
-      // Each output quadrant comes from the crop that covers it, read at the
-      // same place in the full image.
-      const int64_t y0 = i / 2 ? s * h_half : 0, y1 = i / 2 ? s * h : s * h_half;
-      const int64_t x0 = i % 2 ? s * w_half : 0, x1 = i % 2 ? s * w : s * w_half;
-      out.narrow(2, y0, y1 - y0)
-          .narrow(3, x0, x1 - x0)
-          .copy_(sr.narrow(2, y0 - s * ty, y1 - y0).narrow(3, x0 - s * tx, x1 - x0));
+  // Runs the network over `pieces` of the BGR image `bgr`, writing into `out`
+  // (same size as the result, any depth). Progress counts group applications.
+  void run_pieces(const cv::Mat& bgr, const std::vector<ChopPiece>& pieces, cv::Mat& out,
+                  const ProgressCallback& progress) {
+    const int s = options.scale;
+    const torch::Tensor x = to_tensor(bgr);
+    const double steps = 6.0 * static_cast<double>(pieces.size());
+    int done = 0;
+    if (progress) model->group_done = [&] { progress(++done / steps); };
+    try {
+      for (const auto& piece : pieces) {
+        const auto& c = piece.crop;
+        const auto crop = x.narrow(2, c.y, c.height).narrow(3, c.x, c.width).contiguous();
+        write_region(model->forward(crop), cv::Point(s * c.x, s * c.y), piece.output, out);
+      }
+    } catch (...) {
+      model->group_done = nullptr;
+      throw;
     }
-    return out;
+    model->group_done = nullptr;
   }
 
-  torch::Tensor run(const torch::Tensor& x, Mode mode) {
-    return mode == Mode::Chop ? run_chop(x) : run_network(x);
+  std::vector<ChopPiece> pieces_for(cv::Size size, const DetailedPlan& plan) const {
+    return plan.min_size == 0 ? plan_whole(size, options.scale)
+                              : plan_chop(size, options.scale, plan.min_size);
   }
 
-  // Self-ensemble: transform i applies a horizontal flip if bit 0 is set, a
-  // vertical flip if bit 1, then a transpose if bit 2 (the reference's
-  // order); outputs are mapped back and averaged in float.
-  torch::Tensor run_ensemble(const torch::Tensor& x, Mode mode) {
-    torch::Tensor sum;
+  cv::Mat color_pass(const cv::Mat& bgr, const DetailedPlan& plan,
+                     const ProgressCallback& progress) {
+    const int s = options.scale;
+    if (!options.tta) {
+      cv::Mat out(bgr.rows * s, bgr.cols * s, bgr.type());
+      run_pieces(bgr, pieces_for(bgr.size(), plan), out, progress);
+      return out;
+    }
+    cv::Mat sum(bgr.rows * s, bgr.cols * s, CV_32FC3, cv::Scalar::all(0));
     for (int t = 0; t < 8; ++t) {
-      auto v = x;
-      if (t & 1) v = v.flip({3});
-      if (t & 2) v = v.flip({2});
-      if (t & 4) v = v.transpose(2, 3);
-      auto y = run(v.contiguous(), mode);
-      if (t & 4) y = y.transpose(2, 3);
-      if (t & 2) y = y.flip({2});
-      if (t & 1) y = y.flip({3});
-      sum = t == 0 ? y.contiguous() : sum.add_(y);
+      const cv::Mat input = transform(bgr, t, false);
+      cv::Mat out(input.rows * s, input.cols * s, CV_32FC3);
+      const ProgressCallback sub =
+          progress ? ProgressCallback([&](double f) { progress((t + f) / 8); }) : nullptr;
+      // Float throughout: the eight results are averaged before rounding.
+      cv::Mat input_float;
+      input.convertTo(input_float, CV_32F, 1.0 / value_scale(bgr.depth()));
+      run_pieces(input_float, pieces_for(input.size(), plan), out, sub);
+      sum += transform(out, t, true);
     }
-    return sum.div_(8);
+    cv::Mat result;
+    sum.convertTo(result, bgr.type(), value_scale(bgr.depth()) / 8.0);
+    return result;
   }
 };
 
@@ -121,44 +188,31 @@ Upscaler::~Upscaler() = default;
 Upscaler::Upscaler(Upscaler&&) noexcept = default;
 Upscaler& Upscaler::operator=(Upscaler&&) noexcept = default;
 
-cv::Mat Upscaler::upscale(const cv::Mat& bgr) const {
-  return upscale(bgr, impl_->options.mode);
+cv::Mat Upscaler::upscale(const cv::Mat& image) const {
+  return upscale(image, impl_->options.mode);
 }
 
-cv::Mat Upscaler::upscale(const cv::Mat& bgr, Mode mode) const {
-  if (bgr.empty()) throw InvalidArgument("cannot upscale an empty image");
-  const int depth = bgr.depth();
-  if (bgr.channels() != 3 || (depth != CV_8U && depth != CV_16U && depth != CV_32F)) {
-    throw InvalidArgument("expected a 3-channel BGR image of 8-bit, 16-bit or float pixels, got " +
-                          type_name(bgr));
-  }
+cv::Mat Upscaler::upscale(const cv::Mat& image, Mode mode, const ProgressCallback& progress) const {
+  check_upscalable(image);
+  const bool alpha_pass = impl_->options.alpha == AlphaMode::Network && alpha_varies(image);
+  const DetailedPlan plan =
+      make_plan(impl_->request(image.size(), image.channels(), image.depth(), mode, alpha_pass));
   c10::InferenceMode inference;
-  const int s = impl_->options.scale;
+  Impl& impl = *impl_;
+  return upscale_any_kind(
+      image, impl.options.scale, impl.options.alpha,
+      [&](const cv::Mat& bgr, const ProgressCallback& p) { return impl.color_pass(bgr, plan, p); },
+      progress);
+}
 
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  rgb.convertTo(rgb, CV_32F, depth == CV_16U ? 1.0 / k16BitPerLevel : 1.0);
-  auto x = torch::from_blob(rgb.data, {1, rgb.rows, rgb.cols, 3}, torch::kFloat32)
-               .permute({0, 3, 1, 2})
-               .contiguous();
+RunPlan Upscaler::plan(cv::Size size, int channels, Mode mode, bool alpha_varies) const {
+  const bool alpha_pass =
+      channels == 4 && alpha_varies && impl_->options.alpha == AlphaMode::Network;
+  return make_plan(impl_->request(size, channels, CV_8U, mode, alpha_pass)).summary;
+}
 
-  auto y = impl_->options.tta ? impl_->run_ensemble(x, mode) : impl_->run(x, mode);
-  y = y[0].permute({1, 2, 0});  // sH x sW x 3, RGB
-
-  cv::Mat out;
-  if (depth == CV_32F) {
-    y = y.contiguous();
-    cv::Mat(rgb.rows * s, rgb.cols * s, CV_32FC3, y.data_ptr<float>()).copyTo(out);
-  } else if (depth == CV_8U) {
-    y = y.clamp(0, 255).round().to(torch::kUInt8).contiguous();
-    cv::Mat(rgb.rows * s, rgb.cols * s, CV_8UC3, y.data_ptr<uint8_t>()).copyTo(out);
-  } else {
-    // Rounded in float here, so the conversion to 16 bits below is exact.
-    y = y.mul(k16BitPerLevel).clamp(0, 65535).round().contiguous();
-    cv::Mat(rgb.rows * s, rgb.cols * s, CV_32FC3, y.data_ptr<float>()).convertTo(out, CV_16U);
-  }
-  cv::cvtColor(out, out, cv::COLOR_RGB2BGR);
-  return out;
+void Upscaler::set_memory_budget(std::size_t bytes) {
+  impl_->options.memory_budget = bytes;
 }
 
 int Upscaler::scale() const {
@@ -172,6 +226,16 @@ const std::string& Upscaler::weights_path() const {
 }
 int64_t Upscaler::parameter_count() const {
   return impl_->parameter_count;
+}
+int64_t Upscaler::macs_per_pixel() const {
+  return impl_->model->macs_per_pixel();
+}
+
+std::string torch_version() {
+  return TORCH_VERSION;
+}
+std::string opencv_version() {
+  return CV_VERSION;
 }
 
 }  // namespace fdiwn

@@ -1,6 +1,8 @@
 #include "cli_runner.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,39 +13,74 @@
 
 namespace fdiwn::test {
 
-CliResult run_fdiwn(const std::vector<std::string>& args, const std::string& cwd) {
-  TempDir capture;
-  const std::string out_path = capture.file("stdout"), err_path = capture.file("stderr");
-  std::vector<char*> argv;
-  std::string exe = FDIWN_CLI_PATH;
-  argv.push_back(exe.data());
+namespace {
+constexpr uid_t kNobody = 65534;
+}
+
+bool running_as_root() {
+  return ::geteuid() == 0;
+}
+
+CliProcess::CliProcess(const std::vector<std::string>& args, const CliOptions& options)
+    : capture_(std::make_unique<TempDir>()) {
+  const std::string out_path = capture_->file("stdout"), err_path = capture_->file("stderr");
   std::vector<std::string> copies(args);
+  std::string exe = FDIWN_CLI_PATH;
+  std::vector<char*> argv;
+  argv.push_back(exe.data());
   for (auto& a : copies)
     argv.push_back(a.data());
   argv.push_back(nullptr);
+  const bool drop = options.unprivileged && running_as_root();
+  if (drop) ::chmod(capture_->path().c_str(), 0777);
 
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    if (drop &&
+        (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
+      ::_exit(126);
+    }
     const int in = ::open("/dev/null", O_RDONLY);
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (in < 0 || out < 0 || err < 0) ::_exit(127);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(127);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+}
+
+CliProcess::~CliProcess() {
+  if (!waited_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
   }
+}
+
+void CliProcess::signal(int sig) {
+  ::kill(pid_, sig);
+}
+
+CliResult CliProcess::wait() {
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0) {
+  }
+  waited_ = true;
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
+  r.out = read_file(capture_->file("stdout"));
+  r.err = read_file(capture_->file("stderr"));
   return r;
+}
+
+CliResult run_fdiwn(const std::vector<std::string>& args, const CliOptions& options) {
+  CliProcess p(args, options);
+  return p.wait();
 }
 
 }  // namespace fdiwn::test

@@ -102,9 +102,17 @@ TEST(Upscaler, SelfEnsembleDiffersFromSinglePass) {
 TEST(Upscaler, RefusesWhatItCannotUpscale) {
   const Upscaler up = make_upscaler(2);
   EXPECT_THROW(up.upscale(cv::Mat()), InvalidArgument);
-  EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_8UC1, cv::Scalar(3))), InvalidArgument);
-  EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_8UC4, cv::Scalar(3))), InvalidArgument);
+  EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_8UC2, cv::Scalar(3))), InvalidArgument);
   EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_64FC3, cv::Scalar(3))), InvalidArgument);
+  EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_16SC3, cv::Scalar(3))), InvalidArgument);
+}
+
+TEST(Upscaler, DoesNotTouchItsInput) {
+  const Upscaler tta = make_upscaler(2, /*tta=*/true);
+  const cv::Mat lr = sample_lr(2)(cv::Rect(0, 0, 16, 12)).clone();
+  const cv::Mat before = lr.clone();
+  tta.upscale(lr);
+  EXPECT_TRUE(images_match(lr, before, 0, 1.0));
 }
 
 }  // namespace

@@ -50,4 +50,16 @@ class InvalidArgument : public Error {
   using Error::Error;
 };
 
+/// The work needs more memory than the budget allows, even when split.
+class InsufficientMemory : public Error {
+ public:
+  using Error::Error;
+};
+
+/// An operation was abandoned on request (a progress callback threw this).
+class Cancelled : public Error {
+ public:
+  Cancelled() : Error("cancelled") {}
+};
+
 }  // namespace fdiwn

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -147,6 +148,15 @@ struct FDIWNImpl : torch::nn::Module {
   explicit FDIWNImpl(const FdiwnConfig& cfg);
   /// x: N x 3 x H x W RGB in [0, 255]; returns N x 3 x sH x sW, unclamped.
   torch::Tensor forward(const torch::Tensor& x);
+
+  /// Multiply-adds per LR pixel of one forward pass: every convolution at
+  /// the resolution it runs at, each group counted as often as it is applied
+  /// (CoffConv's convolutions run on 1x1 pooled maps and are left out).
+  int64_t macs_per_pixel();
+
+  /// If set, called after each of the six group applications: lets a caller
+  /// report progress, or abandon the pass by throwing.
+  std::function<void()> group_done;
 
   FdiwnConfig config;
   torch::nn::Conv2d Sub_mean{nullptr}, Add_mean{nullptr};  // 1x1 mean shift

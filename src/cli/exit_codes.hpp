@@ -17,6 +17,7 @@ inline constexpr const char* kExitCodeHelp =
     "  0  all done\n"
     "  1  some files failed (the others were processed)\n"
     "  2  usage error (bad flag or value, missing input)\n"
-    "  3  weights could not be loaded\n";
+    "  3  weights could not be loaded\n"
+    "  130  interrupted (SIGINT/SIGTERM); no partial files are left\n";
 
 }  // namespace fdiwn::cli

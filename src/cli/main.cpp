@@ -1,32 +1,51 @@
 // fdiwn: command-line front end. Parses the command line, sets up logging
 // and maps the library's exceptions to exit codes; the work is done by the
-// subcommands, on the library's public API only.
+// subcommands, on the library's public API only. Built into
+// libfdiwn_cli.so, which the fdiwn launcher loads.
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
+#include <memory>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "bench_command.hpp"
 #include "exit_codes.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/version.hpp"
+#include "info_command.hpp"
+#include "status_line.hpp"
 #include "upscale_command.hpp"
 
 namespace {
 
-void setup_logging(int verbosity, bool quiet) {
-  auto logger = spdlog::stderr_color_mt("fdiwn");
-  logger->set_pattern("%^%l%$: %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(quiet           ? spdlog::level::err
+// On a terminal the log shares stderr with the progress bar; elsewhere
+// (pipes, files, CI) it is plain lines.
+std::shared_ptr<fdiwn::cli::StatusLineSink> setup_logging(int verbosity, bool quiet) {
+  std::shared_ptr<fdiwn::cli::StatusLineSink> status;
+  std::shared_ptr<spdlog::logger> logger;
+  if (::isatty(STDERR_FILENO) && !quiet) {
+    status = std::make_shared<fdiwn::cli::StatusLineSink>();
+    logger = std::make_shared<spdlog::logger>("fdiwn", status);
+  } else {
+    logger = std::make_shared<spdlog::logger>("fdiwn",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  }
+  logger->set_pattern("%l: %v");
+  logger->set_level(quiet           ? spdlog::level::err
                     : verbosity > 0 ? spdlog::level::debug
                                     : spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  return status;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Called by the launcher (launcher.cpp) once the process is set up.
+extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, char** argv) {
   using namespace fdiwn::cli;
   CLI::App app{"fdiwn: FDIWN single-image super-resolution (x2, x3, x4) on the CPU", "fdiwn"};
   app.set_version_flag("-V,--version", FDIWN_VERSION_STRING);
@@ -35,11 +54,17 @@ int main(int argc, char** argv) {
   app.footer(kExitCodeHelp);
   int verbosity = 0;
   bool quiet = false;
-  app.add_flag("-v,--verbose", verbosity, "More log output");
+  app.add_flag("-v,--verbose", verbosity, "More log output (per file, plans, timings)");
   app.add_flag("-q,--quiet", quiet, "Only errors");
 
   UpscaleArgs upscale_args;
   auto* upscale = add_upscale_command(app, upscale_args);
+  BenchArgs bench_args;
+  auto* bench = add_bench_command(app, bench_args);
+  MetricsArgs metrics_args;
+  auto* metrics = add_metrics_command(app, metrics_args);
+  InfoArgs info_args;
+  auto* info = add_info_command(app, info_args);
 
   try {
     app.parse(argc, argv);
@@ -47,10 +72,13 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  setup_logging(verbosity, quiet);
+  const auto status_line = setup_logging(verbosity, quiet);
 
   try {
-    if (upscale->parsed()) return run_upscale(upscale_args);
+    if (upscale->parsed()) return run_upscale(upscale_args, status_line.get());
+    if (bench->parsed()) return run_bench(bench_args);
+    if (metrics->parsed()) return run_metrics(metrics_args);
+    if (info->parsed()) return run_info(info_args);
   } catch (const fdiwn::WeightsError& e) {
     spdlog::error("{}", e.what());
     return kExitWeights;

@@ -1,70 +1,176 @@
 #include "upscale_command.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "batch.hpp"
 #include "exit_codes.hpp"
 #include "fdiwn/errors.hpp"
-#include "fdiwn/image_io.hpp"
+#include "fdiwn/upscaler.hpp"
+#include "jobs.hpp"
+#include "json_report.hpp"
+#include "reporter.hpp"
+#include "signals.hpp"
+#include "values.hpp"
 
 namespace fdiwn::cli {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+Mode parse_mode(const std::string& m) {
+  return m == "whole" ? Mode::Whole : m == "chop" ? Mode::Chop : Mode::Auto;
+}
+
+// Fails early, with one message, if the output folder cannot be created or
+// written (rather than failing every file after its upscale).
+void check_output_folder(const std::string& dir) {
+  const fs::path d = dir.empty() ? fs::path(".") : fs::path(dir);
+  std::error_code ec;
+  fs::create_directories(d, ec);
+  if (ec) throw ImageError(d.string(), "cannot create the output folder: " + ec.message());
+  std::string probe = (d / ".fdiwn-write-test-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) {
+    throw ImageError(d.string(),
+                     std::string("cannot write in the output folder: ") + std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+}  // namespace
+
 CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
-  auto* cmd = app.add_subcommand("upscale", "Upscale an image x2, x3 or x4");
-  cmd->add_option("-i,--input", args.input, "Input image")->required();
-  cmd->add_option("-o,--output", args.output, "Output image (format from its extension)")
+  auto* cmd = app.add_subcommand("upscale", "Upscale images x2, x3 or x4 (files or folders)");
+  cmd->add_option("-i,--input", args.inputs, "Input images and/or folders")->required();
+  cmd->add_option("-o,--output", args.output,
+                  "Output file (one input file) or folder (several inputs, or a folder)")
       ->required();
   cmd->add_option("-s,--scale", args.scale, "Upscaling factor")
       ->check(CLI::IsMember({2, 3, 4}))
       ->capture_default_str();
+  cmd->add_flag("-r,--recursive", args.recursive,
+                "Descend into sub-folders; the output folder mirrors the tree");
+  cmd->add_option("-f,--format", args.format,
+                  "Output format for folders: png, jpg, webp, tiff, bmp, ppm, pgm "
+                  "(default: the input's own, or the -o extension)");
+  cmd->add_option("--quality", args.quality, "JPEG/WebP quality (WebP: 100 is lossless)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd->add_option("--name", args.name_pattern,
+                  "Output file name in a folder: {name} (input name without extension), {ext}, "
+                  "{scale}")
+      ->capture_default_str();
   cmd->add_option("-m,--mode", args.mode,
-                  "whole: the image in one pass; chop: the authors' overlapping quadrants "
-                  "(reproduces the paper's evaluation)")
-      ->check(CLI::IsMember({"whole", "chop"}))
+                  "auto: whole image when it fits --max-memory, else split; whole: one pass (the "
+                  "network's exact output); chop: the authors' evaluation quadrants")
+      ->check(CLI::IsMember({"auto", "whole", "chop"}))
       ->capture_default_str();
   cmd->add_flag("-x,--tta", args.tta, "Self-ensemble: average the 8 flips/transposes (8x slower)");
+  cmd->add_option("--alpha", args.alpha, "Alpha channel: network (a second pass) or bicubic (fast)")
+      ->check(CLI::IsMember({"network", "bicubic"}))
+      ->capture_default_str();
   cmd->add_option("-w,--weights", args.weights,
                   "Weights file (default: the bundled FDIWNx<scale>.pt)");
-  cmd->add_option("--threads", args.threads, "Threads (0: all cores)")
+  cmd->add_option("-j,--threads", args.threads, "Threads for the network (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--max-memory", args.max_memory,
+                  "Memory for the batch, e.g. 8G or 40% (default: half of what is available)");
+  cmd->add_option("--max-pixels", args.max_pixels,
+                  "Refuse inputs larger than this, from their header: 100M, 1e8, 10000x10000")
+      ->capture_default_str();
+  cmd->add_flag("--overwrite", args.overwrite,
+                "Redo outputs that exist (default: skip them, so a re-run resumes)");
+  cmd->add_flag("--json", args.json, "Print a JSON summary on stdout at the end");
   cmd->footer(kExitCodeHelp);
   return cmd;
 }
 
-int run_upscale(const UpscaleArgs& args) {
-  // Cheap checks first: a typo should not wait for the weights to load.
-  std::error_code ec;
-  if (!fs::exists(args.input, ec)) throw InvalidArgument(args.input + ": no such file");
-  if (fs::exists(args.output, ec) && fs::equivalent(args.input, args.output, ec)) {
-    throw InvalidArgument(args.output + ": the output is the input file; refusing to overwrite it");
+int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
+  const auto start = std::chrono::steady_clock::now();
+  // Everything that can be checked without the weights, first.
+  JobRequest request;
+  request.inputs = args.inputs;
+  request.output = args.output;
+  request.recursive = args.recursive;
+  request.format = args.format;
+  request.name_pattern = args.name_pattern;
+  request.scale = args.scale;
+  const JobList list = plan_jobs(request);
+  if (!list.ignored.empty()) {
+    spdlog::info("ignoring {} file{} that {} not images by name (first: {})", list.ignored.size(),
+                 list.ignored.size() == 1 ? "" : "s", list.ignored.size() == 1 ? "is" : "are",
+                 list.ignored.front());
+  }
+  BatchOptions batch;
+  batch.read.max_pixels = parse_pixel_count(args.max_pixels);
+  batch.max_memory = args.max_memory.empty()
+                         ? default_memory_budget()
+                         : parse_memory_size(args.max_memory, available_memory());
+  batch.overwrite = args.overwrite;
+  batch.mode = parse_mode(args.mode);
+  batch.write.quality = args.quality;
+
+  if (list.jobs.empty()) {
+    spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
+  } else {
+    check_output_folder(list.output_folder);
   }
 
   UpscalerOptions options;
   options.scale = args.scale;
   options.weights_path = args.weights;
   options.threads = args.threads;
-  options.mode = args.mode == "chop" ? Mode::Chop : Mode::Whole;
+  options.mode = batch.mode;
   options.tta = args.tta;
-  Upscaler upscaler(options);
-  spdlog::debug("weights: {} (x{}, {} parameters)", upscaler.weights_path(), upscaler.scale(),
-                upscaler.parameter_count());
+  options.alpha = args.alpha == "bicubic" ? AlphaMode::Bicubic : AlphaMode::Network;
+  options.memory_budget = batch.max_memory;
+  std::vector<FileResult> results;
+  bool interrupted = false;
+  if (!list.jobs.empty()) {
+    Upscaler upscaler(options);
+    spdlog::debug("weights {} (x{}), {} threads, memory budget {}", upscaler.weights_path(),
+                  upscaler.scale(), options.threads ? options.threads : default_thread_count(),
+                  format_bytes(batch.max_memory));
+    install_signal_handlers();
+    Reporter reporter(list.jobs.size(), status_line);
+    results = run_batch(upscaler, list.jobs, batch, reporter);
+    interrupted = stop_requested();
+    reporter.summary(results, interrupted);
+  }
 
-  const auto start = std::chrono::steady_clock::now();
-  const cv::Mat image = read_image_bgr8(args.input);
-  const cv::Mat result = upscaler.upscale(image);
-  write_image_atomic(args.output, result);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("{} ({}x{}) -> {} ({}x{}), x{} {}{}, {:.2f} s", args.input, image.cols, image.rows,
-               args.output, result.cols, result.rows, args.scale, args.mode,
-               args.tta ? " +tta" : "", seconds);
-  return kExitOk;
+  int code = kExitOk;
+  for (const auto& r : results) {
+    if (r.status == FileStatus::Failed) code = kExitFailed;
+  }
+  if (interrupted) code = kExitInterrupted;
+  if (args.json) {
+    RunInfo run;
+    run.scale = args.scale;
+    run.mode = args.mode;
+    run.tta = args.tta;
+    run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    run.interrupted = interrupted;
+    run.exit_code = code;
+    const std::string doc = json_report(run, results);
+    if (std::fwrite(doc.data(), 1, doc.size(), stdout) != doc.size() || std::fflush(stdout) != 0) {
+      spdlog::error("cannot write the JSON summary to standard output");
+      if (code == kExitOk) code = kExitFailed;
+    }
+  }
+  return code;
 }
 
 }  // namespace fdiwn::cli

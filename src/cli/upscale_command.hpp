@@ -1,29 +1,40 @@
-// `fdiwn upscale`: options and the command.
+// `fdiwn upscale`: one image, several, or folders of them.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/App.hpp>
 
-#include "fdiwn/upscaler.hpp"
-
 namespace fdiwn::cli {
 
+class StatusLineSink;
+
 struct UpscaleArgs {
-  std::string input;
+  std::vector<std::string> inputs;
   std::string output;
   int scale = 4;
-  std::string mode = "whole";
+  bool recursive = false;
+  std::string format;
+  int quality = 95;
+  std::string name_pattern = "{name}.{ext}";
+  std::string mode = "auto";
   bool tta = false;
+  std::string alpha = "network";
   std::string weights;
   int threads = 0;
+  std::string max_memory;
+  std::string max_pixels = "100M";
+  bool overwrite = false;
+  bool json = false;
 };
 
 /// Adds the `upscale` subcommand to `app`, storing its values in `args`.
 CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args);
 
-/// Runs the command; returns the process exit code. Throws fdiwn::Error
-/// subclasses for the caller to map to exit codes.
-int run_upscale(const UpscaleArgs& args);
+/// Runs the command and returns the exit code. Usage errors and weights
+/// errors are thrown (fdiwn::InvalidArgument, fdiwn::WeightsError) for main
+/// to map; per-file failures are reported and counted.
+int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line);
 
 }  // namespace fdiwn::cli

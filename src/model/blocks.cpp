@@ -1,4 +1,6 @@
 // The blocks of FDIWN: WDIB, FSWG and the top level with its WRDC sums.
+#include <string>
+
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/pixelshuffle.h>
 
@@ -108,22 +110,41 @@ FDIWNImpl::FDIWNImpl(const FdiwnConfig& cfg) : config(cfg) {
 }
 
 torch::Tensor FDIWNImpl::forward(const torch::Tensor& x) {
+  const auto group = [this](FSWG& g, const torch::Tensor& in) {
+    auto out = g(in);
+    if (group_done) group_done();
+    return out;
+  };
   auto shifted = Sub_mean(x);
-  auto t0 = Li1(head(shifted));
+  auto t0 = group(Li1, head(shifted));
   // Six group applications with shared weights (Li1, Li1, Li2, Li3, Li2,
   // Li3); each takes the running sum of everything before it (WRDC).
-  auto u1 = Li1(t0);
+  auto u1 = group(Li1, t0);
   auto d1 = t0 + u1;
-  auto u2 = Li2(d1);
+  auto u2 = group(Li2, d1);
   auto d2 = d1 + u2;
-  auto u3 = Li3(d2);
+  auto u3 = group(Li3, d2);
   auto d3 = d2 + u3;
-  auto u4 = Li2(d3);
+  auto u4 = group(Li2, d3);
   auto d4 = d3 + u4;
-  auto u5 = Li3(d4);
+  auto u5 = group(Li3, d4);
   auto features = t0 + u1 + u2 + u3 + u4 + u5;
   const auto& skip = config.tail_from_shifted ? shifted : x;
   return Add_mean(UP1->forward(conv1(features)) + UP2->forward(conv2(skip)));
+}
+
+int64_t FDIWNImpl::macs_per_pixel() {
+  int64_t macs = 0;
+  for (const auto& item : named_modules("", /*include_self=*/false)) {
+    const auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(item.value());
+    if (!conv || item.key().find("coffconv") != std::string::npos) continue;
+    // out * in/groups * k * k multiply-adds per output pixel.
+    int64_t per_pixel = conv->weight.numel();
+    if (item.key().rfind("Li", 0) == 0) per_pixel *= 2;  // each group runs twice
+    if (item.key() == "Add_mean") per_pixel *= config.scale * config.scale;  // on the HR image
+    macs += per_pixel;
+  }
+  return macs;
 }
 
 }  // namespace fdiwn

@@ -1,0 +1,99 @@
+// Image header probing: what an image file is, how large it claims to be and
+// whether it is structurally complete, read from the bytes alone, before any
+// pixel is decoded.
+//
+// Why before decoding: OpenCV allocates the full image from the header before
+// it reads the pixels (a 200-byte PNG can claim 100000x100000), decodes a
+// truncated JPEG into a silently grey-filled image, prints libpng noise for a
+// truncated PNG, and ignores the EXIF orientation when asked for
+// IMREAD_UNCHANGED (which we need for alpha and 16-bit). The prober answers
+// all of these first, cheaply, so the caller can refuse or correct the image.
+//
+// The prober uses only the standard library (it is fuzzed on its own): every
+// offset read from the file is bounds-checked, every loop over chunks,
+// segments or directory entries is bounded by the input size, nothing is
+// allocated in proportion to a header field, and the only exception it throws
+// is fdiwn::ImageError.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+// Forward declaration so that this header, and the prober behind it, need no
+// OpenCV; callers of apply_exif_orientation include OpenCV themselves.
+namespace cv {
+class Mat;
+}
+
+namespace fdiwn {
+
+enum class ImageFormat {
+  Unknown,
+  Png,
+  Jpeg,
+  WebP,
+  Bmp,
+  Tiff,  // classic TIFF and BigTIFF
+  Pnm,   // the Netpbm family: PBM, PGM, PPM (plain and raw), PAM, PFM
+  Other  // a format OpenCV reads that is not parsed here: JPEG 2000, OpenEXR,
+         // Radiance HDR, Sun raster, DICOM
+};
+
+/// "PNG", "JPEG", "WebP", "BMP", "TIFF", "PNM", "other", "unknown".
+const char* format_name(ImageFormat f);
+
+/// What the header of an image says. For format Other only `format` is set.
+struct ImageProbe {
+  ImageFormat format = ImageFormat::Unknown;
+  /// As stored, before EXIF orientation (orientations 5..8 swap them).
+  int width = 0, height = 0;
+  /// Samples per pixel as stored: 1 gray, 2 gray+alpha, 3 colour, 4 colour+alpha
+  /// or CMYK. A palette image counts as colour (3), whatever its index size,
+  /// except a BMP palette of only grays (1). Not always what OpenCV 4.6
+  /// decodes to with IMREAD_UNCHANGED: it gives 4 channels for PNG gray+alpha
+  /// and for colour or palette PNG with tRNS, 3 for CMYK JPEG (checked by the
+  /// tests where they can make such files).
+  int channels = 0;
+  /// Bits per sample as stored: 1..16 for integer samples (the index size for a
+  /// palette image), 8 for JPEG (12 for the rare 12-bit JPEG), 32 for float
+  /// TIFF and PFM. For BMP with 16 or more bits per pixel: 8.
+  int bit_depth = 0;
+  bool palette = false;       // PNG colour type 3, BMP with <= 8 bpp, TIFF palette
+  bool transparency = false;  // an alpha channel, or a PNG tRNS chunk
+  bool cmyk = false;          // JPEG with 4 components (Adobe CMYK/YCCK), TIFF separated
+  bool animated = false;      // APNG (acTL) or animated WebP: OpenCV reads one frame at most
+  /// The EXIF orientation, 1..8 (1 = none, absent or invalid): JPEG APP1
+  /// "Exif", PNG eXIf, WebP EXIF chunk, TIFF Orientation tag. What the file
+  /// says; see orientation_to_apply for what is left to do after decoding.
+  int exif_orientation = 1;
+};
+
+/// Probes the image in `data[0, size)`; `path` is only used in error messages.
+/// Throws ImageError(path, reason) for empty input, an unknown format, a
+/// truncated or structurally broken PNG or JPEG, an unreadable header of the
+/// other parsed formats, and zero (or beyond INT_MAX) width or height. A
+/// malformed EXIF block is never an error: the orientation is then 1.
+ImageProbe probe_image(const unsigned char* data, size_t size, const std::string& path);
+
+inline ImageProbe probe_image(const std::vector<unsigned char>& bytes, const std::string& path) {
+  return probe_image(bytes.data(), bytes.size(), path);
+}
+
+/// The orientation still to apply to OpenCV 4.6's IMREAD_UNCHANGED decode of
+/// the probed image: `exif_orientation`, except for TIFF, whose decoder
+/// applies the Orientation tag itself even for IMREAD_UNCHANGED (checked by
+/// the tests). JPEG and PNG orientations are applied by OpenCV only for
+/// IMREAD_COLOR and the like; WebP's never.
+inline int orientation_to_apply(const ImageProbe& probe) {
+  return probe.format == ImageFormat::Tiff ? 1 : probe.exif_orientation;
+}
+
+/// Turns an image decoded as stored (IMREAD_UNCHANGED) into the way it is
+/// meant to be seen, as OpenCV's IMREAD_COLOR does for EXIF orientation
+/// `orientation` (1..8, the TIFF/EXIF Orientation tag). Returns `image` itself
+/// (sharing its data) for 1; throws InvalidArgument outside 1..8. Any type and
+/// channel count. Implemented in exif_orientation.cpp (needs OpenCV core).
+cv::Mat apply_exif_orientation(const cv::Mat& image, int orientation);
+
+}  // namespace fdiwn

@@ -1,0 +1,57 @@
+// Running many upscale jobs: decoding the next image and encoding the
+// previous one overlap with the network, within a memory budget.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/types.hpp>
+
+#include "fdiwn/image_io.hpp"
+#include "fdiwn/upscaler.hpp"
+#include "jobs.hpp"
+
+namespace fdiwn::cli {
+
+enum class FileStatus { Done, Skipped, Failed, Cancelled };
+const char* to_string(FileStatus status);
+
+struct FileResult {
+  Job job;
+  FileStatus status = FileStatus::Cancelled;
+  std::string error;  ///< why it failed, or was skipped / cancelled
+  cv::Size input_size, output_size;
+  int channels = 0;            ///< of the decoded input
+  int bit_depth = 0;           ///< 8 or 16
+  double seconds = 0;          ///< read start to output written
+  double upscale_seconds = 0;  ///< the network alone
+  std::vector<std::string> notes;
+};
+
+struct BatchOptions {
+  ReadOptions read;
+  WriteOptions write;
+  bool overwrite = false;
+  Mode mode = Mode::Auto;
+  std::size_t max_memory = 0;  ///< bytes for everything the batch holds
+};
+
+/// What the batch reports, from its three threads (calls are serialised).
+class BatchObserver {
+ public:
+  virtual ~BatchObserver() = default;
+  /// The network starts on job `index`.
+  virtual void started(size_t index, const Job& job, cv::Size size, const RunPlan& plan) = 0;
+  /// Fraction of the current job's network work done.
+  virtual void progress(double fraction) = 0;
+  /// Job `index` is over (done, skipped, failed or cancelled).
+  virtual void finished(size_t index, const FileResult& result) = 0;
+};
+
+/// Runs the jobs in order; one failure does not stop the others; a stop
+/// signal (see signals.hpp) cancels the rest. Returns one result per job.
+std::vector<FileResult> run_batch(Upscaler& upscaler, const std::vector<Job>& jobs,
+                                  const BatchOptions& options, BatchObserver& observer);
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,45 @@
+// `fdiwn bench` (PSNR/SSIM and speed of FDIWN on a test set, in the paper's
+// protocol) and `fdiwn metrics` (the same scores for any SR images).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/App.hpp>
+
+namespace fdiwn::cli {
+
+struct ScoringArgs {
+  int crop_border = -1;  ///< -1: the scale
+  bool rgb = false;
+  std::string csv;
+  std::string json;
+};
+
+struct BenchArgs {
+  std::string hr;
+  std::string lr;
+  std::vector<int> scales;
+  std::string mode = "chop";
+  bool tta = false;
+  int threads = 0;
+  std::string save_sr;
+  ScoringArgs scoring;
+};
+
+struct MetricsArgs {
+  std::string hr;
+  std::string sr;
+  int scale = 4;
+  ScoringArgs scoring;
+};
+
+CLI::App* add_bench_command(CLI::App& app, BenchArgs& args);
+CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args);
+
+/// Both return 0, or 1 if some image failed (it is reported and left out
+/// of the mean); usage errors are thrown.
+int run_bench(const BenchArgs& args);
+int run_metrics(const MetricsArgs& args);
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,28 @@
+// A log sink for terminals that keeps one status line (the progress bar)
+// at the bottom: log messages are printed above it and it is redrawn.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include <spdlog/sinks/base_sink.h>
+
+namespace fdiwn::cli {
+
+class StatusLineSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  /// `status` is drawn as is (no newline); empty removes it.
+  void set_status(const std::string& status);
+  /// Terminal width in columns (80 if unknown).
+  static int terminal_width();
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override;
+  void flush_() override;
+
+ private:
+  void draw_status_locked();
+  std::string status_;
+};
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,89 @@
+#include "run_plan.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "chop_plan.hpp"
+#include "fdiwn/errors.hpp"
+
+namespace fdiwn {
+
+namespace {
+
+// Peak resident memory of one network pass per LR pixel of the piece, as
+// measured with the CLI (peak RSS of whole-image x2 passes on 200x200 to
+// 800x800 inputs, minus the start-up footprint): 6.5-7.4 KB. Rounded up.
+constexpr double kActivationBytesPerPixel = 7.5 * 1024;
+// Libraries, weights and allocator slack not covered above.
+constexpr std::size_t kFixedBytes = std::size_t{400} << 20;
+// Auto never splits into pieces smaller than this (LR pixels): below it the
+// overlap dominates and the budget is simply too small.
+constexpr int64_t kSmallestPiece = 64 * 64;
+
+std::size_t mib(std::size_t bytes) {
+  return bytes >> 20;
+}
+
+// Memory that does not depend on how the image is split: the input as a
+// float tensor, the output image (and a converted copy), the self-ensemble's
+// float accumulators, the alpha channel's separate pass.
+std::size_t buffer_bytes(const PlanRequest& r) {
+  const std::size_t lr = static_cast<std::size_t>(r.size.area());
+  const std::size_t hr = lr * r.scale * r.scale;
+  std::size_t bytes = lr * 3 * sizeof(float) * (r.tta ? 2 : 1);
+  bytes += 2 * hr * r.channels * r.bytes_per_value;
+  if (r.tta) bytes += 2 * hr * 3 * sizeof(float);
+  if (r.alpha_network_pass) bytes += hr * 3 * r.bytes_per_value;
+  return bytes;
+}
+
+// Memory per LR pixel of the largest piece: the network's activations and
+// the piece's float output (twice: the result and its converted region).
+double piece_bytes_per_pixel(const PlanRequest& r) {
+  return kActivationBytesPerPixel + 2.0 * r.scale * r.scale * 3 * sizeof(float);
+}
+
+std::size_t peak_bytes(const PlanRequest& r, int64_t largest_piece) {
+  return kFixedBytes + buffer_bytes(r) +
+         static_cast<std::size_t>(piece_bytes_per_pixel(r) * static_cast<double>(largest_piece));
+}
+
+DetailedPlan finish(const PlanRequest& r, Mode mode, int64_t min_size) {
+  const auto pieces =
+      mode == Mode::Whole ? plan_whole(r.size, r.scale) : plan_chop(r.size, r.scale, min_size);
+  DetailedPlan plan;
+  plan.min_size = mode == Mode::Whole ? 0 : min_size;
+  plan.summary.mode = mode;
+  plan.summary.pieces = static_cast<int>(pieces.size());
+  plan.summary.passes = (r.tta ? 8 : 1) * (r.alpha_network_pass ? 2 : 1);
+  plan.summary.largest_piece = largest_crop(pieces);
+  plan.summary.peak_bytes = peak_bytes(r, plan.summary.largest_piece);
+  return plan;
+}
+
+}  // namespace
+
+DetailedPlan make_plan(const PlanRequest& r) {
+  if (r.mode == Mode::Whole) return finish(r, Mode::Whole, 0);
+  if (r.mode == Mode::Chop) return finish(r, Mode::Chop, kReferenceChopMinSize);
+
+  const int64_t whole = r.size.area();
+  if (peak_bytes(r, whole) <= r.budget) return finish(r, Mode::Whole, 0);
+  // Pieces as large as the budget allows: the fewer the seams, the closer
+  // the result is to the whole-image pass.
+  const std::size_t fixed = kFixedBytes + buffer_bytes(r);
+  const int64_t fitting =
+      r.budget > fixed
+          ? static_cast<int64_t>(static_cast<double>(r.budget - fixed) / piece_bytes_per_pixel(r))
+          : 0;
+  if (fitting < kSmallestPiece) {
+    throw InsufficientMemory("an image of " + std::to_string(r.size.width) + "x" +
+                             std::to_string(r.size.height) + " at x" + std::to_string(r.scale) +
+                             " needs more than " + std::to_string(mib(fixed)) +
+                             " MiB even in small pieces; the memory budget is " +
+                             std::to_string(mib(r.budget)) + " MiB");
+  }
+  return finish(r, Mode::Chop, fitting);
+}
+
+}  // namespace fdiwn
