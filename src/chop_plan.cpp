@@ -54,8 +54,7 @@ std::vector<ChopPiece> plan_whole(cv::Size size, int scale) {
 
 int64_t largest_crop(const std::vector<ChopPiece>& pieces) {
   int64_t most = 0;
-  for (const auto& p : pieces)
-    most = std::max<int64_t>(most, int64_t{p.crop.area()});
+  for (const auto& p : pieces) most = std::max<int64_t>(most, int64_t{p.crop.area()});
   return most;
 }
 

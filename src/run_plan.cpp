@@ -10,10 +10,14 @@ namespace fdiwn {
 
 namespace {
 
-// Peak resident memory of one network pass per LR pixel of the piece, as
-// measured with the CLI (peak RSS of whole-image x2 passes on 200x200 to
-// 800x800 inputs, minus the start-up footprint): 6.5-7.4 KB. Rounded up.
-constexpr double kActivationBytesPerPixel = 7.5 * 1024;
+// Peak resident memory of one network pass per LR pixel of the piece,
+// measured with `fdiwn bench --speed` (peak RSS of whole-image passes from
+// 128x128 to 1920x1080, minus the start-up footprint), rounded up: the
+// optimised path frees each feature map after its last use (2.6-2.8 KB);
+// the plain path keeps the eager graph's temporaries (5-7 KB).
+double activation_bytes_per_pixel(Path path) {
+  return path == Path::Optimised ? 3.2 * 1024 : 7.5 * 1024;
+}
 // Libraries, weights and allocator slack not covered above.
 constexpr std::size_t kFixedBytes = std::size_t{400} << 20;
 // Auto never splits into pieces smaller than this (LR pixels): below it the
@@ -40,7 +44,7 @@ std::size_t buffer_bytes(const PlanRequest& r) {
 // Memory per LR pixel of the largest piece: the network's activations and
 // the piece's float output (twice: the result and its converted region).
 double piece_bytes_per_pixel(const PlanRequest& r) {
-  return kActivationBytesPerPixel + 2.0 * r.scale * r.scale * 3 * sizeof(float);
+  return activation_bytes_per_pixel(r.path) + 2.0 * r.scale * r.scale * 3 * sizeof(float);
 }
 
 std::size_t peak_bytes(const PlanRequest& r, int64_t largest_piece) {

@@ -17,6 +17,7 @@
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
 #include "image_kinds.hpp"
+#include "model/tensor_allocator.hpp"
 #include "run_plan.hpp"
 
 namespace fdiwn {
@@ -92,6 +93,10 @@ const char* to_string(AlphaMode mode) {
   return mode == AlphaMode::Network ? "network" : "bicubic";
 }
 
+const char* to_string(Path path) {
+  return path == Path::Optimised ? "optimised" : "plain";
+}
+
 struct Upscaler::Impl {
   UpscalerOptions options;
   std::string weights_path;
@@ -108,6 +113,7 @@ struct Upscaler::Impl {
     r.tta = options.tta;
     r.alpha_network_pass = alpha_pass;
     r.budget = options.memory_budget ? options.memory_budget : default_memory_budget();
+    r.path = options.path;
     return r;
   }
 
@@ -182,6 +188,8 @@ Upscaler::Upscaler(const UpscalerOptions& options) : impl_(std::make_unique<Impl
   require_scale(file, options.scale);
   impl_->parameter_count = file.source_parameters;
   impl_->model = build_fdiwn(file);
+  impl_->model->optimised = options.path == Path::Optimised;
+  if (options.path == Path::Optimised) install_tensor_allocator();
 }
 
 Upscaler::~Upscaler() = default;
@@ -199,6 +207,10 @@ cv::Mat Upscaler::upscale(const cv::Mat& image, Mode mode, const ProgressCallbac
       make_plan(impl_->request(image.size(), image.channels(), image.depth(), mode, alpha_pass));
   c10::InferenceMode inference;
   Impl& impl = *impl_;
+  // Feature maps of this image's sizes are of no use to the next image.
+  struct ReleaseCache {
+    ~ReleaseCache() { release_cached_tensor_memory(); }
+  } release;
   return upscale_any_kind(
       image, impl.options.scale, impl.options.alpha,
       [&](const cv::Mat& bgr, const ProgressCallback& p) { return impl.color_pass(bgr, plan, p); },

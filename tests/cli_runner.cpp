@@ -28,8 +28,7 @@ CliProcess::CliProcess(const std::vector<std::string>& args, const CliOptions& o
   std::string exe = FDIWN_CLI_PATH;
   std::vector<char*> argv;
   argv.push_back(exe.data());
-  for (auto& a : copies)
-    argv.push_back(a.data());
+  for (auto& a : copies) argv.push_back(a.data());
   argv.push_back(nullptr);
   const bool drop = options.unprivileged && running_as_root();
   if (drop) ::chmod(capture_->path().c_str(), 0777);

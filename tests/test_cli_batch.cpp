@@ -205,8 +205,7 @@ TEST_F(KindsAndBadInputs, Rgb16StaysSixteenBitWithoutAnEightBitBottleneck) {
   m.convertTo(m32, CV_32S);
   int off_grid = 0;
   m32.forEach<cv::Vec3i>([&](const cv::Vec3i& v, const int*) {
-    for (int c = 0; c < 3; ++c)
-      off_grid += v[c] % 257 != 0;
+    for (int c = 0; c < 3; ++c) off_grid += v[c] % 257 != 0;
   });
   EXPECT_GT(off_grid, static_cast<int>(m.total()));  // most values between 8-bit levels
   EXPECT_EQ(file_record(*doc_, "rgb16.png").value("bit_depth", 0), 16);
@@ -433,7 +432,7 @@ TEST_F(CliBatch, MaxPixelsRefusesFromTheHeader) {
 TEST_F(CliBatch, SmallMemoryBudgetSplitsTheImage) {
   write_image(dir_.file("big.png"), picture(300, 240, CV_8UC3));
   const auto split = run_fdiwn({"upscale", "-i", dir_.file("big.png"), "-o", dir_.file("split.png"),
-                                "-s", "2", "--max-memory", "800M", "-v"});
+                                "-s", "2", "--max-memory", "500M", "-v"});
   ASSERT_EQ(split.exit_code, 0) << split.err;
   EXPECT_NE(split.err.find("chop ("), std::string::npos) << split.err;
   const auto whole = run_fdiwn({"upscale", "-i", dir_.file("big.png"), "-o", dir_.file("whole.png"),

@@ -66,8 +66,7 @@ struct Writer {
   Bytes b;
   void u8(uint64_t v) { b.push_back(static_cast<unsigned char>(v)); }
   void put(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i)
-      u8(v >> (8 * (little ? i : n - 1 - i)));
+    for (int i = 0; i < n; ++i) u8(v >> (8 * (little ? i : n - 1 - i)));
   }
   void u16(uint64_t v) { put(v, 2); }
   void u32(uint64_t v) { put(v, 4); }
@@ -81,8 +80,7 @@ uint32_t crc32(const unsigned char* p, size_t n) {
   uint32_t c = 0xFFFFFFFFu;
   for (size_t i = 0; i < n; ++i) {
     c ^= p[i];
-    for (int k = 0; k < 8; ++k)
-      c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
   }
   return ~c;
 }
@@ -129,14 +127,11 @@ Bytes make_png(uint32_t width, uint32_t height, int depth, int colour_type,
   Writer ihdr;
   ihdr.u32(width);
   ihdr.u32(height);
-  for (int v : {depth, colour_type, 0, 0, 0})
-    ihdr.u8(static_cast<uint64_t>(v));
+  for (int v : {depth, colour_type, 0, 0, 0}) ihdr.u8(static_cast<uint64_t>(v));
   Bytes raw;
-  for (const Bytes& row : rows)
-    raw = concat(concat(raw, {0}), row);  // filter 0
+  for (const Bytes& row : rows) raw = concat(concat(raw, {0}), row);  // filter 0
   Bytes png = concat(kPngSignature, png_chunk("IHDR", ihdr.b));
-  for (const Bytes& chunk : extra)
-    png = concat(png, chunk);
+  for (const Bytes& chunk : extra) png = concat(png, chunk);
   png = concat(png, png_chunk("IDAT", zlib_stored(raw)));
   return concat(png, png_chunk("IEND", {}));
 }
@@ -510,14 +505,11 @@ TEST(ImageProbe, PngChannelsOpenCvDecodesTo) {
 TEST(ImageProbe, CmykAndTwelveBitJpegHeaders) {
   // Header-level only (no real entropy data): the prober does not decode.
   Writer sof;
-  for (int v : {8, 0, 5, 0, 7, 4})
-    sof.u8(static_cast<uint64_t>(v));
-  for (int c = 1; c <= 4; ++c)
-    sof.raw(Bytes{static_cast<unsigned char>(c), 0x11, 0});
+  for (int v : {8, 0, 5, 0, 7, 4}) sof.u8(static_cast<uint64_t>(v));
+  for (int c = 1; c <= 4; ++c) sof.raw(Bytes{static_cast<unsigned char>(c), 0x11, 0});
   Writer sos;
   sos.u8(4);
-  for (int c = 1; c <= 4; ++c)
-    sos.raw(Bytes{static_cast<unsigned char>(c), 0});
+  for (int c = 1; c <= 4; ++c) sos.raw(Bytes{static_cast<unsigned char>(c), 0});
   sos.raw(Bytes{0, 63, 0});
   const Bytes adobe = lit("Adobe\0\x64\0\0\0\0\x02");
   Bytes jpeg = concat(Bytes{0xFF, 0xD8}, jpeg_segment(0xEE, adobe));
@@ -658,20 +650,17 @@ TEST(ImageProbe, HugeClaimedSizesAreReportedWithoutDecoding) {
 
   Bytes jpeg = encode(".jpg", pattern(23, 37, CV_8UC3));
   const size_t sof = jpeg_find(jpeg, 0xC0);
-  for (size_t i = 5; i < 9; ++i)
-    jpeg[sof + i] = 0xFF;
+  for (size_t i = 5; i < 9; ++i) jpeg[sof + i] = 0xFF;
   EXPECT_EQ(probe(jpeg).width, 65535);
 
   Bytes webp = encode(".webp", pattern(23, 37, CV_8UC4), {cv::IMWRITE_WEBP_QUALITY, 80});
-  for (size_t i = 24; i < 30; ++i)
-    webp[i] = 0xFF;  // VP8X canvas: 2^24 x 2^24
+  for (size_t i = 24; i < 30; ++i) webp[i] = 0xFF;  // VP8X canvas: 2^24 x 2^24
   EXPECT_EQ(probe(webp).height, 1 << 24);
 
   EXPECT_EQ(probe(bytes_of("P6\n100000 100000\n255\nxyz")).width, 100000);
   Writer bmp{true, {}};
   bmp.raw("BM");
-  for (uint64_t v : {0, 0, 54, 40, 2000000000, 2000000000})
-    bmp.u32(v);
+  for (uint64_t v : {0, 0, 54, 40, 2000000000, 2000000000}) bmp.u32(v);
   bmp.u16(1);
   bmp.u16(24);
   EXPECT_EQ(probe(bmp.b).width, 2000000000);

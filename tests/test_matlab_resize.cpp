@@ -83,8 +83,7 @@ TEST(MatlabResize, Urban100X4MatchesMatlab) {
 // is the 1-D resize of `row`.
 cv::Mat rows_of(const std::vector<double>& row, int rows, int type) {
   cv::Mat one(1, static_cast<int>(row.size()), CV_64F);
-  for (size_t i = 0; i < row.size(); ++i)
-    one.at<double>(0, static_cast<int>(i)) = row[i];
+  for (size_t i = 0; i < row.size(); ++i) one.at<double>(0, static_cast<int>(i)) = row[i];
   cv::Mat image;
   cv::repeat(one, rows, 1, image);
   image.convertTo(image, type);

@@ -151,8 +151,7 @@ TEST(Metrics, SsimOfIdenticalImagesIsOne) {
 //   mu2 = alpha mu1 + beta, sigma2^2 = alpha^2 sigma1^2, sigma12 = alpha sigma1^2.
 double spike_ssim(double p, double d, double alpha, double beta) {
   double s = 0.0;
-  for (int k = -5; k <= 5; ++k)
-    s += std::exp(-k * k / 4.5);
+  for (int k = -5; k <= 5; ++k) s += std::exp(-k * k / 4.5);
   const double gc = 1.0 / (s * s);
   const double mu1 = p + gc * d;
   const double var1 = gc * (1.0 - gc) * d * d;

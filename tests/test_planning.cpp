@@ -82,15 +82,13 @@ TEST(ChopPlan, SkipsPiecesWhoseOutputIsNeverUsed) {
   // Deeper levels of the reference run crops whose results are thrown away;
   // the plan does not.
   const auto pieces = plan_chop({1013, 517}, 2, 3000);
-  for (const auto& p : pieces)
-    EXPECT_FALSE(p.output.empty());
+  for (const auto& p : pieces) EXPECT_FALSE(p.output.empty());
 }
 
 TEST(ChopPlan, TinyImagesStillWork) {
   for (const cv::Size size : {cv::Size(1, 1), cv::Size(5, 19), cv::Size(19, 3)}) {
     int covered = 0;
-    for (const auto& p : plan_chop(size, 2, 160000))
-      covered += p.output.area();
+    for (const auto& p : plan_chop(size, 2, 160000)) covered += p.output.area();
     EXPECT_EQ(covered, size.area() * 4);
   }
 }
@@ -98,8 +96,7 @@ TEST(ChopPlan, TinyImagesStillWork) {
 TEST(ChopPlan, EndsEvenWithATinyThreshold) {
   const auto pieces = plan_chop({64, 64}, 2, 1);
   EXPECT_FALSE(pieces.empty());
-  for (const auto& p : pieces)
-    EXPECT_LE(p.crop.width, 20);
+  for (const auto& p : pieces) EXPECT_LE(p.crop.width, 20);
 }
 
 // --- Auto mode ---------------------------------------------------------------

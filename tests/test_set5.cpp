@@ -13,13 +13,14 @@
 namespace fdiwn::test {
 namespace {
 
-const Upscaler& upscaler(int scale) {
-  static std::map<int, std::unique_ptr<Upscaler>> cache;
-  auto& up = cache[scale];
+const Upscaler& upscaler(int scale, Path path) {
+  static std::map<std::pair<int, Path>, std::unique_ptr<Upscaler>> cache;
+  auto& up = cache[{scale, path}];
   if (!up) {
     UpscalerOptions options;
     options.scale = scale;
     options.weights_path = weights_path(scale);
+    options.path = path;
     up = std::make_unique<Upscaler>(options);
   }
   return *up;
@@ -28,16 +29,17 @@ const Upscaler& upscaler(int scale) {
 struct Case {
   int scale;
   Mode mode;
+  Path path;
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
-  *os << "x" << c.scale << " " << to_string(c.mode);
+  *os << "x" << c.scale << " " << to_string(c.mode) << " " << to_string(c.path);
 }
 
 class Set5Parity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Set5Parity, EveryImageMatchesGolden) {
-  const auto [scale, mode] = GetParam();
+  const auto [scale, mode, path] = GetParam();
   const std::string mode_name = to_string(mode);
   for (const auto& name : set5_names()) {
     SCOPED_TRACE("x" + std::to_string(scale) + " " + mode_name + " " + name);
@@ -47,21 +49,29 @@ TEST_P(Set5Parity, EveryImageMatchesGolden) {
         data_path("golden/Set5/x" + std::to_string(scale) + "/" + mode_name + "/" + name + ".png"));
     ASSERT_FALSE(lr.empty());
     ASSERT_FALSE(golden.empty());
-    const cv::Mat sr = upscaler(scale).upscale(lr, mode);
+    const cv::Mat sr = upscaler(scale, path).upscale(lr, mode);
     const auto agreement = compare_images(sr, golden);
-    std::printf("x%d %-5s %-9s max |diff| %d, identical %.4f%%\n", scale, mode_name.c_str(),
-                name.c_str(), agreement.max_abs_diff, agreement.identical_share * 100);
+    std::printf("x%d %-5s %-9s %-9s max |diff| %d, identical %.4f%%\n", scale, mode_name.c_str(),
+                to_string(path), name.c_str(), agreement.max_abs_diff,
+                agreement.identical_share * 100);
     EXPECT_TRUE(images_match(sr, golden));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllScales, Set5Parity,
-                         ::testing::Values(Case{2, Mode::Whole}, Case{2, Mode::Chop},
-                                           Case{3, Mode::Whole}, Case{3, Mode::Chop},
-                                           Case{4, Mode::Whole}, Case{4, Mode::Chop}),
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (int scale : {2, 3, 4}) {
+    for (Mode mode : {Mode::Whole, Mode::Chop}) {
+      for (Path path : {Path::Optimised, Path::Plain}) cases.push_back({scale, mode, path});
+    }
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllScales, Set5Parity, ::testing::ValuesIn(all_cases()),
                          [](const auto& info) {
                            return "x" + std::to_string(info.param.scale) + "_" +
-                                  to_string(info.param.mode);
+                                  to_string(info.param.mode) + "_" + to_string(info.param.path);
                          });
 
 }  // namespace

@@ -16,8 +16,7 @@ namespace {
 
 std::string shape_of(const torch::Tensor& t) {
   std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i)
-    s += (i ? "," : "") + std::to_string(t.size(i));
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
   return s + "]";
 }
 
@@ -33,12 +32,9 @@ TEST_P(KeyParity, TreeParametersEqualFileTensors) {
   FDIWN model(config_from_weights(file));
 
   std::map<std::string, std::string> in_file, in_tree;
-  for (const auto& kv : file.tensors)
-    in_file[kv.first] = shape_of(kv.second);
-  for (const auto& kv : model->named_parameters())
-    in_tree[kv.key()] = shape_of(kv.value());
-  for (const auto& kv : model->named_buffers())
-    in_tree[kv.key()] = shape_of(kv.value());
+  for (const auto& kv : file.tensors) in_file[kv.first] = shape_of(kv.second);
+  for (const auto& kv : model->named_parameters()) in_tree[kv.key()] = shape_of(kv.value());
+  for (const auto& kv : model->named_buffers()) in_tree[kv.key()] = shape_of(kv.value());
 
   for (const auto& [key, shape] : in_tree) {
     auto it = in_file.find(key);
@@ -85,8 +81,7 @@ INSTANTIATE_TEST_SUITE_P(Scales, KeyParity, ::testing::Values(2, 3, 4),
 void save_weights(const std::string& path, const WeightsFile& file, const std::string& format,
                   int64_t version) {
   c10::Dict<std::string, torch::Tensor> tensors;
-  for (const auto& kv : file.tensors)
-    tensors.insert(kv.first, kv.second);
+  for (const auto& kv : file.tensors) tensors.insert(kv.first, kv.second);
   c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
   root.insert("format", format);
   root.insert("version", version);

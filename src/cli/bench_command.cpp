@@ -76,14 +76,12 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   auto* cmd = app.add_subcommand(
       "bench", "PSNR/SSIM and speed of FDIWN on a test set, in the paper's (Matlab) protocol");
   cmd->add_option("--hr", args.hr,
-                  "Folder of HR images ('{scale}' in the path is replaced per scale)")
-      ->required();
+                  "Folder of HR images ('{scale}' in the path is replaced per scale)");
   cmd->add_option("--lr", args.lr,
                   "Folder of LR images, paired by name; default: made from HR with Matlab's "
                   "bicubic ('{scale}' is replaced per scale)");
   cmd->add_option("-s,--scale", args.scales, "Scales to run (several allowed: -s 2 -s 3 -s 4)")
-      ->check(CLI::IsMember({2, 3, 4}))
-      ->required();
+      ->check(CLI::IsMember({2, 3, 4}));
   cmd->add_option("-m,--mode", args.mode,
                   "chop: the authors' evaluation (reproduces the paper); whole: one pass")
       ->check(CLI::IsMember({"chop", "whole"}))
@@ -94,6 +92,19 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   cmd->add_option("--save-sr", args.save_sr,
                   "Keep the SR images in this folder (x<scale>/ inside)");
   add_scoring_options(cmd, args.scoring);
+  // Speed mode.
+  cmd->add_flag("--speed", args.speed,
+                "Instead of scoring: time the optimised and plain paths on synthetic images "
+                "(each case in its own process, with its peak memory)");
+  cmd->add_option("--sizes", args.speed_args.sizes, "--speed: LR sizes")->capture_default_str();
+  cmd->add_option("--paths", args.speed_args.paths, "--speed: paths to time")
+      ->capture_default_str();
+  cmd->add_option("--repeat", args.speed_args.repeat,
+                  "--speed: timed passes per case after one untimed pass at that size (0: report "
+                  "the first pass)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  cmd->add_option("--speed-case", args.speed_args.child_case)->group("");  // internal
   return cmd;
 }
 
@@ -110,14 +121,22 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args) {
 }
 
 int run_bench(const BenchArgs& args) {
+  if (args.speed || !args.speed_args.child_case.empty()) {
+    SpeedArgs speed = args.speed_args;
+    speed.scales = args.scales;
+    speed.threads = args.threads;
+    speed.json = args.scoring.json;
+    return run_speed(speed);
+  }
+  if (args.hr.empty()) throw InvalidArgument("bench: --hr is required (or --speed)");
+  if (args.scales.empty()) throw InvalidArgument("bench: give at least one scale (-s)");
   std::vector<ScoreSet> sets;
   for (const int scale : args.scales) {
     const std::string hr_dir = with_scale(args.hr, scale);
     const std::string lr_dir = args.lr.empty() ? "" : with_scale(args.lr, scale);
     std::vector<std::string> unmatched;
     const auto pairs = pair_images(hr_dir, lr_dir, &unmatched);
-    for (const auto& u : unmatched)
-      spdlog::warn("{}: no HR image pairs with it; left out", u);
+    for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
 
     UpscalerOptions options;
     options.scale = scale;
@@ -178,8 +197,7 @@ int run_bench(const BenchArgs& args) {
 int run_metrics(const MetricsArgs& args) {
   std::vector<std::string> unmatched;
   const auto pairs = pair_images(args.hr, args.sr, &unmatched);
-  for (const auto& u : unmatched)
-    spdlog::warn("{}: no HR image pairs with it; left out", u);
+  for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
   ScoreSet set = new_set(args.scale, args.scoring);
   print_header(stdout, set, "Scores of " + args.sr + " against " + args.hr);
   for (const auto& pair : pairs) {

@@ -7,6 +7,8 @@
 
 #include <CLI/App.hpp>
 
+#include "speed_bench.hpp"
+
 namespace fdiwn::cli {
 
 struct ScoringArgs {
@@ -25,6 +27,8 @@ struct BenchArgs {
   int threads = 0;
   std::string save_sr;
   ScoringArgs scoring;
+  bool speed = false;  ///< time the paths instead (speed_bench.hpp)
+  SpeedArgs speed_args;
 };
 
 struct MetricsArgs {

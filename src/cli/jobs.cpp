@@ -172,8 +172,7 @@ JobList plan_jobs(const JobRequest& request) {
 
   // Never write over an input, and never write two results to one file.
   std::map<fs::path, std::string> inputs;
-  for (const auto& j : list.jobs)
-    inputs.emplace(identity(j.input), j.input);
+  for (const auto& j : list.jobs) inputs.emplace(identity(j.input), j.input);
   std::map<fs::path, std::string> outputs;
   for (const auto& j : list.jobs) {
     const fs::path id = identity(j.output);

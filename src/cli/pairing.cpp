@@ -73,8 +73,7 @@ std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string&
   if (hr.empty()) throw InvalidArgument(hr_dir + ": no images");
   std::vector<ImagePair> pairs;
   if (other_dir.empty()) {
-    for (const auto& [key, path] : hr)
-      pairs.push_back({key, path, ""});
+    for (const auto& [key, path] : hr) pairs.push_back({key, path, ""});
     return pairs;
   }
   auto other = by_key(other_dir);
@@ -94,8 +93,7 @@ std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string&
         (missing.size() > 1 ? " (nor with " + std::to_string(missing.size() - 1) + " more)" : ""));
   }
   if (unmatched) {
-    for (const auto& kv : other)
-      unmatched->push_back(kv.second);
+    for (const auto& kv : other) unmatched->push_back(kv.second);
   }
   return pairs;
 }

@@ -73,8 +73,7 @@ void Reporter::finished(size_t index, const FileResult& r) {
   ++finished_;
   count(index);
   const std::string where = "[" + std::to_string(index + 1) + "/" + std::to_string(total_) + "] ";
-  for (const auto& note : r.notes)
-    spdlog::info("{}{}: {}", where, r.job.display, note);
+  for (const auto& note : r.notes) spdlog::info("{}{}: {}", where, r.job.display, note);
   switch (r.status) {
     case FileStatus::Done: {
       upscaled_mp_ += megapixels(r.input_size);
@@ -139,8 +138,7 @@ void Reporter::redraw(bool force) {
 void Reporter::summary(const std::vector<FileResult>& results, bool interrupted) {
   if (status_line_) status_line_->set_status("");
   size_t counts[4] = {0, 0, 0, 0};
-  for (const auto& r : results)
-    ++counts[static_cast<int>(r.status)];
+  for (const auto& r : results) ++counts[static_cast<int>(r.status)];
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
   std::string line = std::to_string(counts[0]) + " done, " + std::to_string(counts[1]) +
                      " skipped, " + std::to_string(counts[2]) + " failed";

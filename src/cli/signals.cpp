@@ -46,8 +46,7 @@ void install_signal_handlers() {
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: blocking calls should notice
-  for (int sig : {SIGINT, SIGTERM, SIGHUP})
-    ::sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
   // Writing --json to a closed pipe must be an error, not a silent death.
   std::signal(SIGPIPE, SIG_IGN);
 }

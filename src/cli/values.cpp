@@ -20,10 +20,8 @@ bool leading_number(const std::string& text, double& value, std::string& rest) {
   }
   if (!(value >= 0) || !std::isfinite(value)) return false;
   rest = text.substr(used);
-  for (auto& c : rest)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!rest.empty() && rest.front() == ' ')
-    rest.erase(0, 1);
+  for (auto& c : rest) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
   return true;
 }
 

@@ -46,8 +46,7 @@ std::vector<unsigned char> read_file(const std::string& path) {
   std::vector<unsigned char> bytes;
   unsigned char buf[1 << 16];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0)
-    bytes.insert(bytes.end(), buf, buf + n);
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) bytes.insert(bytes.end(), buf, buf + n);
   if (std::ferror(f.get()))
     throw ImageError(path, std::string("read error: ") + std::strerror(errno));
   if (bytes.empty()) throw ImageError(path, "the file is empty");

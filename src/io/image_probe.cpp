@@ -234,13 +234,11 @@ constexpr CrcTables make_crc_tables() {
   CrcTables t{};
   for (uint32_t n = 0; n < 256; ++n) {
     uint32_t c = n;
-    for (int k = 0; k < 8; ++k)
-      c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
     t[0][n] = c;
   }
   for (size_t k = 1; k < 8; ++k) {
-    for (size_t n = 0; n < 256; ++n)
-      t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xFF];
+    for (size_t n = 0; n < 256; ++n) t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xFF];
   }
   return t;
 }
@@ -253,8 +251,7 @@ uint32_t crc32(const unsigned char* p, size_t n) {
     c = kCrc[7][c & 0xFF] ^ kCrc[6][(c >> 8) & 0xFF] ^ kCrc[5][(c >> 16) & 0xFF] ^
         kCrc[4][c >> 24] ^ kCrc[3][p[4]] ^ kCrc[2][p[5]] ^ kCrc[1][p[6]] ^ kCrc[0][p[7]];
   }
-  for (; n > 0; ++p, --n)
-    c = kCrc[0][(c ^ *p) & 0xFF] ^ (c >> 8);
+  for (; n > 0; ++p, --n) c = kCrc[0][(c ^ *p) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
 
@@ -396,8 +393,7 @@ ImageProbe probe_jpeg(const Bytes& in, const std::string& path) {
     // libjpeg skips (with a warning) bytes that are not a marker between
     // segments, and any number of FF fill bytes before one: so do we.
     pos = find_byte(in, pos, 0xFF);
-    while (pos < in.size() && in.u8(pos) == 0xFF)
-      ++pos;
+    while (pos < in.size() && in.u8(pos) == 0xFF) ++pos;
     if (pos >= in.size()) {
       fail(path, seen_sos ? "truncated JPEG: no end-of-image marker after the image data"
                           : "truncated JPEG: the file ends before the image data");
@@ -674,8 +670,7 @@ class PnmHeader {
       if (is_space(c)) {
         ++pos_;
       } else if (c == '#') {
-        while (pos_ < in_.size() && in_.u8(pos_) != '\n' && in_.u8(pos_) != '\r')
-          ++pos_;
+        while (pos_ < in_.size() && in_.u8(pos_) != '\n' && in_.u8(pos_) != '\r') ++pos_;
       } else {
         break;
       }
@@ -708,8 +703,7 @@ class PnmHeader {
   }
 
   void skip_line() {
-    while (pos_ < in_.size() && in_.u8(pos_) != '\n')
-      ++pos_;
+    while (pos_ < in_.size() && in_.u8(pos_) != '\n') ++pos_;
   }
 
   bool at_end() const { return pos_ >= in_.size(); }

@@ -80,8 +80,7 @@ Contributions contributions(int in_length, int out_length, double scale, ResizeB
     }
     // Matlab divides (bsxfun(@rdivide, ...)); a multiplication by 1/sum
     // would round differently.
-    for (int j = 0; j < p; ++j)
-      w[j] = w[j] / sum;
+    for (int j = 0; j < p; ++j) w[j] = w[j] / sum;
   }
 
   // Like Matlab, drop the tap columns whose weight is zero for every output
@@ -142,12 +141,10 @@ void pass_rows(const cv::Mat& in, cv::Mat& out, const Contributions& c) {
       const size_t t = static_cast<size_t>(y) * c.taps + k;
       const double w = c.weight[t];
       const T* src = in.ptr<T>(c.index[t]);
-      for (int e = 0; e < n; ++e)
-        acc[e] += w * static_cast<double>(src[e]);
+      for (int e = 0; e < n; ++e) acc[e] += w * static_cast<double>(src[e]);
     }
     T* dst = out.ptr<T>(y);
-    for (int e = 0; e < n; ++e)
-      dst[e] = store<T>(acc[e]);
+    for (int e = 0; e < n; ++e) dst[e] = store<T>(acc[e]);
   }
 }
 

@@ -127,8 +127,7 @@ double ssim(const cv::Mat& a, const cv::Mat& b) {
   cv::split(to_double(a), ca);
   cv::split(to_double(b), cb);
   double total = 0.0;
-  for (size_t i = 0; i < ca.size(); ++i)
-    total += ssim_channel(ca[i], cb[i]);
+  for (size_t i = 0; i < ca.size(); ++i) total += ssim_channel(ca[i], cb[i]);
   return total / static_cast<double>(ca.size());
 }
 

@@ -110,6 +110,10 @@ FDIWNImpl::FDIWNImpl(const FdiwnConfig& cfg) : config(cfg) {
 }
 
 torch::Tensor FDIWNImpl::forward(const torch::Tensor& x) {
+  return optimised ? forward_optimised(x) : forward_plain(x);
+}
+
+torch::Tensor FDIWNImpl::forward_plain(const torch::Tensor& x) {
   const auto group = [this](FSWG& g, const torch::Tensor& in) {
     auto out = g(in);
     if (group_done) group_done();

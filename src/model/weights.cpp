@@ -29,8 +29,7 @@ constexpr size_t kMaxFileBytes = size_t{512} << 20;
 std::string shape_str(c10::IntArrayRef sizes) {
   std::ostringstream os;
   os << '[';
-  for (size_t i = 0; i < sizes.size(); ++i)
-    os << (i ? ", " : "") << sizes[i];
+  for (size_t i = 0; i < sizes.size(); ++i) os << (i ? ", " : "") << sizes[i];
   os << ']';
   return os.str();
 }
@@ -90,8 +89,7 @@ const torch::Tensor& WeightsFile::at(const std::string& key) const {
 
 int64_t WeightsFile::parameter_count() const {
   int64_t n = 0;
-  for (const auto& kv : tensors)
-    n += kv.second.numel();
+  for (const auto& kv : tensors) n += kv.second.numel();
   return n;
 }
 
@@ -199,8 +197,7 @@ FdiwnConfig config_from_weights(const WeightsFile& file) {
 
 void load_weights_strict(torch::nn::Module& model, const WeightsFile& file) {
   std::map<std::string, const torch::Tensor*> available;
-  for (const auto& kv : file.tensors)
-    available.emplace(kv.first, &kv.second);
+  for (const auto& kv : file.tensors) available.emplace(kv.first, &kv.second);
 
   std::vector<std::string> problems;
   std::vector<std::pair<torch::Tensor, const torch::Tensor*>> copies;
@@ -219,10 +216,8 @@ void load_weights_strict(torch::nn::Module& model, const WeightsFile& file) {
     }
     available.erase(it);
   };
-  for (auto& item : model.named_parameters(/*recurse=*/true))
-    match(item.key(), item.value());
-  for (auto& item : model.named_buffers(/*recurse=*/true))
-    match(item.key(), item.value());
+  for (auto& item : model.named_parameters(/*recurse=*/true)) match(item.key(), item.value());
+  for (auto& item : model.named_buffers(/*recurse=*/true)) match(item.key(), item.value());
   for (const auto& kv : available) {
     problems.push_back("unexpected key '" + kv.first + "' (shape " + shape_str(kv.second->sizes()) +
                        ")");
@@ -232,15 +227,13 @@ void load_weights_strict(torch::nn::Module& model, const WeightsFile& file) {
     std::ostringstream os;
     os << "weights do not match the FDIWN x" << file.scale << " network: ";
     const size_t shown = std::min<size_t>(problems.size(), 10);
-    for (size_t i = 0; i < shown; ++i)
-      os << (i ? "; " : "") << problems[i];
+    for (size_t i = 0; i < shown; ++i) os << (i ? "; " : "") << problems[i];
     if (problems.size() > shown) os << "; and " << (problems.size() - shown) << " more";
     throw WeightsError(file.path, os.str());
   }
 
   torch::NoGradGuard no_grad;
-  for (auto& c : copies)
-    c.first.copy_(*c.second);
+  for (auto& c : copies) c.first.copy_(*c.second);
 }
 
 void require_scale(const WeightsFile& file, int64_t scale) {
@@ -254,8 +247,9 @@ FDIWN build_fdiwn(const WeightsFile& file) {
   FDIWN model(config_from_weights(file));
   load_weights_strict(*model, file);
   model->eval();
-  for (auto& p : model->parameters())
-    p.set_requires_grad(false);
+  for (auto& p : model->parameters()) p.set_requires_grad(false);
+  // The optimised path's load-time copies (channels-last, scales folded).
+  model->prepare_optimised();
   return model;
 }
 

@@ -1,0 +1,25 @@
+// `fdiwn bench --speed`: times the optimised and the plain path side by side
+// on synthetic inputs, each case in a child process of its own so that its
+// peak resident memory can be measured (getrusage via wait4).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fdiwn::cli {
+
+struct SpeedArgs {
+  std::vector<int> scales;  ///< default 2, 3, 4
+  std::string sizes = "128x128,640x360,1280x720,1920x1080";
+  std::string paths = "plain,optimised";
+  int repeat = 1;  ///< timed passes per case, after one untimed warm-up pass at that size
+  int threads = 0;
+  std::string json;
+  /// Internal: run one case in this process and print its result.
+  std::string child_case;
+};
+
+/// The table on stdout (and --json). Returns the exit code.
+int run_speed(const SpeedArgs& args);
+
+}  // namespace fdiwn::cli
