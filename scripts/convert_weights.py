@@ -22,6 +22,7 @@ Needs Debian's python3-torch (run it with /usr/bin/python3).
 """
 
 import argparse
+import io
 import os
 import sys
 import tempfile
@@ -200,7 +201,12 @@ def convert(src, dst, scale=None):
     os.umask(umask)
     try:
         os.chmod(tmp, 0o666 & ~umask)
-        torch.save(payload, tmp, _use_new_zipfile_serialization=True)
+        # Through memory, so that the archive's internal folder is the fixed
+        # "archive" rather than the temporary file's name.
+        buffer = io.BytesIO()
+        torch.save(payload, buffer, _use_new_zipfile_serialization=True)
+        with open(tmp, "wb") as f:
+            f.write(buffer.getvalue())
         os.replace(tmp, dst)
     except BaseException:
         os.unlink(tmp)

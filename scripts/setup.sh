@@ -22,10 +22,12 @@ for arg in "$@"; do
 done
 
 packages=(build-essential cmake pkg-config ccache
-          libtorch-dev libopencv-dev libcli11-dev libspdlog-dev nlohmann-json3-dev)
+          libtorch-dev libdnnl-dev libopencv-dev libcli11-dev libspdlog-dev nlohmann-json3-dev)
 if [[ $with_tests == ON ]]; then
-  # python3-torch: the weight converter and its test (run by /usr/bin/python3).
-  packages+=(libgtest-dev python3-torch)
+  # python3-torch: the weight converter and its test (run by /usr/bin/python3);
+  # clang and its runtime libraries: the libFuzzer targets (scripts/fuzz.sh).
+  # The Slurm test installs slurm-wlm and munge itself.
+  packages+=(libgtest-dev python3-torch clang libclang-rt-14-dev)
 fi
 
 missing=()

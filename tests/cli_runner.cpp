@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,15 +23,32 @@ bool running_as_root() {
   return ::geteuid() == 0;
 }
 
+std::string fdiwn_path() {
+  return FDIWN_CLI_PATH;
+}
+
 CliProcess::CliProcess(const std::vector<std::string>& args, const CliOptions& options)
+    : CliProcess(
+          true,
+          [&] {
+            std::vector<std::string> argv = {fdiwn_path()};
+            argv.insert(argv.end(), args.begin(), args.end());
+            return argv;
+          }(),
+          options) {}
+
+CliProcess CliProcess::command(const std::vector<std::string>& argv, const CliOptions& options) {
+  return CliProcess(true, argv, options);
+}
+
+CliProcess::CliProcess(bool, const std::vector<std::string>& argv_in, const CliOptions& options)
     : capture_(std::make_unique<TempDir>()) {
   const std::string out_path = capture_->file("stdout"), err_path = capture_->file("stderr");
-  std::vector<std::string> copies(args);
-  std::string exe = FDIWN_CLI_PATH;
+  std::vector<std::string> copies(argv_in);
   std::vector<char*> argv;
-  argv.push_back(exe.data());
   for (auto& a : copies) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_copies(options.env);
   const bool drop = options.unprivileged && running_as_root();
   if (drop) ::chmod(capture_->path().c_str(), 0777);
 
@@ -40,6 +59,7 @@ CliProcess::CliProcess(const std::vector<std::string>& args, const CliOptions& o
         (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
       ::_exit(126);
     }
+    for (auto& e : env_copies) ::putenv(e.data());
     const int in = ::open("/dev/null", O_RDONLY);
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
@@ -48,9 +68,15 @@ CliProcess::CliProcess(const std::vector<std::string>& args, const CliOptions& o
     ::dup2(out, 1);
     ::dup2(err, 2);
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(127);
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
+}
+
+CliProcess::CliProcess(CliProcess&& other) noexcept
+    : pid_(other.pid_), capture_(std::move(other.capture_)), waited_(other.waited_) {
+  other.pid_ = -1;
+  other.waited_ = true;
 }
 
 CliProcess::~CliProcess() {
@@ -67,10 +93,12 @@ void CliProcess::signal(int sig) {
 
 CliResult CliProcess::wait() {
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0) {
+  rusage usage{};
+  while (::wait4(pid_, &status, 0, &usage) < 0) {
   }
   waited_ = true;
   CliResult r;
+  r.peak_rss_kib = usage.ru_maxrss;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(capture_->file("stdout"));
   r.err = read_file(capture_->file("stderr"));
@@ -80,6 +108,10 @@ CliResult CliProcess::wait() {
 CliResult run_fdiwn(const std::vector<std::string>& args, const CliOptions& options) {
   CliProcess p(args, options);
   return p.wait();
+}
+
+CliResult run_command(const std::vector<std::string>& argv, const CliOptions& options) {
+  return CliProcess::command(argv, options).wait();
 }
 
 }  // namespace fdiwn::test

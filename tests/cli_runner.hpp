@@ -19,6 +19,7 @@ struct CliResult {
   int exit_code = -1;  ///< the exit status, or 128+signal if it was killed
   std::string out;
   std::string err;
+  long peak_rss_kib = 0;  ///< the process's peak resident memory
 };
 
 struct CliOptions {
@@ -26,12 +27,17 @@ struct CliOptions {
   /// Run as an unprivileged user (uid/gid 65534) when the tests run as root,
   /// so that file permissions apply; as a normal user nothing changes.
   bool unprivileged = false;
+  std::vector<std::string> env;  ///< extra "NAME=value" entries
 };
 
 /// fdiwn running in the background; stdin closed, stdout/stderr captured.
 class CliProcess {
  public:
+  /// Starts fdiwn with `args`.
   CliProcess(const std::vector<std::string>& args, const CliOptions& options = {});
+  /// Starts any program: argv[0] is looked up on PATH.
+  static CliProcess command(const std::vector<std::string>& argv, const CliOptions& options = {});
+  CliProcess(CliProcess&&) noexcept;
   ~CliProcess();
   CliProcess(const CliProcess&) = delete;
   CliProcess& operator=(const CliProcess&) = delete;
@@ -41,6 +47,7 @@ class CliProcess {
   CliResult wait();
 
  private:
+  CliProcess(bool, const std::vector<std::string>& argv, const CliOptions& options);
   pid_t pid_ = -1;
   std::unique_ptr<TempDir> capture_;
   bool waited_ = false;
@@ -53,6 +60,12 @@ inline CliResult run_fdiwn(const std::vector<std::string>& args, const std::stri
   o.cwd = cwd;
   return run_fdiwn(args, o);
 }
+
+/// Runs any program to completion (argv[0] looked up on PATH).
+CliResult run_command(const std::vector<std::string>& argv, const CliOptions& options = {});
+
+/// The fdiwn binary under test.
+std::string fdiwn_path();
 
 /// True if run_fdiwn(..., unprivileged) really drops privileges (tests as root).
 bool running_as_root();

@@ -36,6 +36,10 @@ struct LoadedImage {
 /// or a pixel type fdiwn does not handle.
 LoadedImage read_image(const std::string& path, const ReadOptions& options = {});
 
+/// The same from the file's bytes (`path` only names it in errors).
+LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::string& path,
+                         const ReadOptions& options = {});
+
 /// As read_image, converted to 8-bit BGR (for evaluation code).
 cv::Mat read_image_bgr8(const std::string& path);
 

@@ -1,8 +1,13 @@
 #include "bench_command.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -16,6 +21,7 @@
 #include "fdiwn/upscaler.hpp"
 #include "pairing.hpp"
 #include "score_report.hpp"
+#include "sharding.hpp"
 
 namespace fdiwn::cli {
 
@@ -45,11 +51,16 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 // Writes --csv/--json; returns the exit code for the run.
-int finish(const std::vector<ScoreSet>& sets, const ScoringArgs& scoring) {
+// Writes the CSV/JSON files asked for; `shard` ("K/N") is recorded in the
+// JSON so that --merge can tell whether every shard is there.
+int finish(const std::vector<ScoreSet>& sets, const ScoringArgs& scoring,
+           const Shard& shard = Shard{}) {
   if (!scoring.csv.empty()) write_text(scoring.csv, to_csv(sets));
   if (!scoring.json.empty()) {
+    nlohmann::json doc = to_json(sets);
+    if (!shard.all()) doc["shard"] = shard.text();
     write_text(scoring.json,
-               to_json(sets).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+               doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   for (const auto& set : sets) {
     for (const auto& r : set.images) {
@@ -57,6 +68,14 @@ int finish(const std::vector<ScoreSet>& sets, const ScoringArgs& scoring) {
     }
   }
   return kExitOk;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InvalidArgument(path + ": cannot read");
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
 }
 
 // The message of a per-image failure, naming the file if it does not yet.
@@ -105,6 +124,13 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
   cmd->add_option("--speed-case", args.speed_args.child_case)->group("");  // internal
+  // Sharding.
+  cmd->add_option("--shard", args.shard,
+                  "Score only shard K of N of the images (K/N, 0-based, or 'slurm'); write "
+                  "each shard's --json and combine them with --merge");
+  cmd->add_option("--merge", args.merge,
+                  "Instead of running: combine the --json results of shards into the set's table")
+      ->expected(1, -1);
   return cmd;
 }
 
@@ -120,6 +146,104 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args) {
   return cmd;
 }
 
+// Combines shards' JSON results: per scale (and mode, protocol), the union of
+// their images in name order, so the table and the means are those of a
+// single run over the whole set.
+// Which shards of a K/N split went into one merged set, to refuse a table
+// that silently covers only part of the set.
+struct ShardsSeen {
+  std::map<int64_t, std::string> files;  ///< shard index -> the file that had it
+  std::vector<std::string> unsharded;    ///< files of runs over the whole set
+  int64_t count = 0;                     ///< N, once a sharded file was seen
+};
+
+std::string set_label(const ScoreSet& set) {
+  return "x" + std::to_string(set.scale) + (set.mode.empty() ? "" : " " + set.mode) +
+         (set.tta ? " tta" : "");
+}
+
+void check_shards(const ShardsSeen& seen, const ScoreSet& set) {
+  if (seen.count == 0) return;  // whole-set results only: nothing to check
+  if (!seen.unsharded.empty()) {
+    throw InvalidArgument("--merge: " + seen.unsharded.front() + " holds the whole " +
+                          set_label(set) + " set, the others are shards of it");
+  }
+  std::vector<std::string> missing;
+  for (int64_t k = 0; k < seen.count; ++k) {
+    if (!seen.files.count(k)) missing.push_back(Shard{k, seen.count}.text());
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    throw InvalidArgument("--merge: " + set_label(set) + ": no result for shard(s) " + list +
+                          ": the table would cover only part of the set");
+  }
+}
+
+int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring) {
+  using Key = std::tuple<int, std::string, bool, bool, int>;
+  std::map<Key, ScoreSet> merged;
+  std::map<Key, ShardsSeen> shards;
+  for (const auto& f : files) {
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(read_text(f));
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidArgument(f + ": not JSON (" + e.what() + ")");
+    }
+    const auto shard_field = doc.find("shard");
+    Shard shard;
+    if (shard_field != doc.end()) {
+      if (!shard_field->is_string() || shard_field->get<std::string>() == "slurm") {
+        throw InvalidArgument(f + ": 'shard' is not K/N");
+      }
+      shard = parse_shard(shard_field->get<std::string>());
+    }
+    for (auto& set : from_json(doc, f)) {
+      const Key key{set.scale, set.mode, set.tta, set.y_channel, set.crop_border};
+      auto& seen = shards[key];
+      if (shard.all()) {
+        seen.unsharded.push_back(f);
+      } else {
+        if (seen.count != 0 && seen.count != shard.count) {
+          throw InvalidArgument("--merge: " + f + " is shard " + shard.text() + " but " +
+                                seen.files.begin()->second + " is one of " +
+                                std::to_string(seen.count) + " shards");
+        }
+        seen.count = shard.count;
+        const auto [it, added] = seen.files.emplace(shard.index, f);
+        if (!added) {
+          throw InvalidArgument("--merge: " + set_label(set) + " shard " + shard.text() +
+                                " is in both " + it->second + " and " + f);
+        }
+      }
+      auto& into = merged[key];
+      if (into.scale == 0) {
+        into = set;
+        into.images.clear();
+      }
+      into.images.insert(into.images.end(), set.images.begin(), set.images.end());
+    }
+  }
+  std::vector<ScoreSet> sets;
+  for (auto& [key, set] : merged) {
+    check_shards(shards[key], set);
+    std::sort(set.images.begin(), set.images.end(),
+              [](const ImageScore& a, const ImageScore& b) { return a.name < b.name; });
+    for (size_t i = 1; i < set.images.size(); ++i) {
+      if (set.images[i].name == set.images[i - 1].name) {
+        throw InvalidArgument("--merge: image '" + set.images[i].name + "' (x" +
+                              std::to_string(set.scale) + ") is in more than one result");
+      }
+    }
+    print_header(stdout, set, "Merged from " + std::to_string(files.size()) + " result files:");
+    for (const auto& r : set.images) print_row(stdout, r);
+    print_mean(stdout, set);
+    sets.push_back(std::move(set));
+  }
+  return finish(sets, scoring);
+}
+
 int run_bench(const BenchArgs& args) {
   if (args.speed || !args.speed_args.child_case.empty()) {
     SpeedArgs speed = args.speed_args;
@@ -128,15 +252,24 @@ int run_bench(const BenchArgs& args) {
     speed.json = args.scoring.json;
     return run_speed(speed);
   }
-  if (args.hr.empty()) throw InvalidArgument("bench: --hr is required (or --speed)");
+  if (!args.merge.empty()) return run_merge(args.merge, args.scoring);
+  if (args.hr.empty()) throw InvalidArgument("bench: --hr is required (or --speed, --merge)");
+  const Shard shard = parse_shard(args.shard);
   if (args.scales.empty()) throw InvalidArgument("bench: give at least one scale (-s)");
   std::vector<ScoreSet> sets;
   for (const int scale : args.scales) {
     const std::string hr_dir = with_scale(args.hr, scale);
     const std::string lr_dir = args.lr.empty() ? "" : with_scale(args.lr, scale);
     std::vector<std::string> unmatched;
-    const auto pairs = pair_images(hr_dir, lr_dir, &unmatched);
+    auto pairs = pair_images(hr_dir, lr_dir, &unmatched);
     for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
+    if (!shard.all()) {
+      const size_t total = pairs.size();
+      pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
+                                 [&](const ImagePair& p) { return !in_shard(p.name, shard); }),
+                  pairs.end());
+      spdlog::info("x{} shard {}: {} of {} images", scale, shard.text(), pairs.size(), total);
+    }
 
     UpscalerOptions options;
     options.scale = scale;
@@ -191,7 +324,7 @@ int run_bench(const BenchArgs& args) {
     print_mean(stdout, set);
     sets.push_back(std::move(set));
   }
-  return finish(sets, args.scoring);
+  return finish(sets, args.scoring, shard);
 }
 
 int run_metrics(const MetricsArgs& args) {

@@ -29,6 +29,8 @@ struct BenchArgs {
   ScoringArgs scoring;
   bool speed = false;  ///< time the paths instead (speed_bench.hpp)
   SpeedArgs speed_args;
+  std::string shard;               ///< "K/N" or "slurm": score only this shard's images
+  std::vector<std::string> merge;  ///< JSON results of shards to merge instead of running
 };
 
 struct MetricsArgs {

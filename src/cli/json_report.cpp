@@ -38,6 +38,7 @@ std::string json_report(const RunInfo& run, const std::vector<FileResult>& resul
       {"scale", run.scale},
       {"mode", run.mode},
       {"tta", run.tta},
+      {"shard", run.shard},
       {"files", std::move(files)},
       {"done", counts[0]},
       {"skipped", counts[1]},

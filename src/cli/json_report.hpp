@@ -15,6 +15,7 @@ struct RunInfo {
   double seconds = 0;
   bool interrupted = false;
   int exit_code = 0;
+  std::string shard = "0/1";
 };
 
 /// One JSON document: the run, then one object per file (input, output,

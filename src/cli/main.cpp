@@ -11,6 +11,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <opencv2/core/utils/logger.hpp>
 
 #include "bench_command.hpp"
 #include "exit_codes.hpp"
@@ -73,6 +74,9 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
     return rc == 0 ? kExitOk : kExitUsage;
   }
   const auto status_line = setup_logging(verbosity, quiet);
+  // OpenCV's decoders log their own complaints to stderr; ours name the file
+  // and the reason in one line.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
 
   try {
     if (upscale->parsed()) return run_upscale(upscale_args, status_line.get());

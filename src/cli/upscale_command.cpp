@@ -19,6 +19,7 @@
 #include "jobs.hpp"
 #include "json_report.hpp"
 #include "reporter.hpp"
+#include "sharding.hpp"
 #include "signals.hpp"
 #include "values.hpp"
 
@@ -94,6 +95,9 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_flag("--overwrite", args.overwrite,
                 "Redo outputs that exist (default: skip them, so a re-run resumes)");
   cmd->add_flag("--json", args.json, "Print a JSON summary on stdout at the end");
+  cmd->add_option("--shard", args.shard,
+                  "Process only shard K of N of the inputs (K/N, 0-based), or 'slurm' for this "
+                  "job array task; shards never overlap, whatever is added later");
   cmd->footer(kExitCodeHelp);
   return cmd;
 }
@@ -108,7 +112,18 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   request.format = args.format;
   request.name_pattern = args.name_pattern;
   request.scale = args.scale;
-  const JobList list = plan_jobs(request);
+  JobList list = plan_jobs(request);
+  // Sharding after planning: the collision checks above saw every input.
+  const Shard shard = parse_shard(args.shard);
+  if (!shard.all()) {
+    const size_t total = list.jobs.size();
+    std::vector<Job> mine;
+    for (auto& job : list.jobs) {
+      if (in_shard(job.display, shard)) mine.push_back(std::move(job));
+    }
+    list.jobs = std::move(mine);
+    spdlog::info("shard {}: {} of {} inputs", shard.text(), list.jobs.size(), total);
+  }
   if (!list.ignored.empty()) {
     spdlog::info("ignoring {} file{} that {} not images by name (first: {})", list.ignored.size(),
                  list.ignored.size() == 1 ? "" : "s", list.ignored.size() == 1 ? "is" : "are",
@@ -124,7 +139,8 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   batch.write.quality = args.quality;
 
   if (list.jobs.empty()) {
-    spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
+    // An empty shard is normal; an empty batch deserves a word.
+    if (shard.all()) spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
   } else {
     check_output_folder(list.output_folder);
   }
@@ -164,6 +180,7 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.interrupted = interrupted;
     run.exit_code = code;
+    run.shard = shard.text();
     const std::string doc = json_report(run, results);
     if (std::fwrite(doc.data(), 1, doc.size(), stdout) != doc.size() || std::fflush(stdout) != 0) {
       spdlog::error("cannot write the JSON summary to standard output");

@@ -27,6 +27,7 @@ struct UpscaleArgs {
   std::string max_pixels = "100M";
   bool overwrite = false;
   bool json = false;
+  std::string shard;  ///< "K/N" or "slurm" (sharding.hpp)
 };
 
 /// Adds the `upscale` subcommand to `app`, storing its values in `args`.

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -59,10 +61,28 @@ std::string megapixels(int64_t pixels) {
   return buf;
 }
 
+// Test hook: with FDIWN_TEST_WRITE_LIMIT=N in the environment, writes fail
+// with ENOSPC once this process has written N bytes of images: a full disk,
+// for tests that cannot mount a small file system.
+ssize_t write_some(int fd, const unsigned char* data, size_t size) {
+  static const long long limit = [] {
+    const char* v = std::getenv("FDIWN_TEST_WRITE_LIMIT");
+    return v ? std::atoll(v) : -1LL;
+  }();
+  static std::atomic<long long> written{0};
+  if (limit >= 0) {
+    if (written.fetch_add(static_cast<long long>(size)) + static_cast<long long>(size) > limit) {
+      errno = ENOSPC;
+      return -1;
+    }
+  }
+  return ::write(fd, data, size);
+}
+
 // Writes all of `data` to `fd`, retrying short writes and EINTR.
 bool write_all(int fd, const unsigned char* data, size_t size) {
   while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+    const ssize_t n = write_some(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
       return false;
@@ -87,7 +107,12 @@ bool is_readable_extension(const std::string& extension) {
 }
 
 LoadedImage read_image(const std::string& path, const ReadOptions& options) {
-  const std::vector<unsigned char> bytes = read_file(path);
+  return decode_image(read_file(path), path, options);
+}
+
+LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::string& path,
+                         const ReadOptions& options) {
+  if (bytes.empty()) throw ImageError(path, "the file is empty");
   LoadedImage image;
   image.probe = probe_image(bytes, path);
   const ImageProbe& probe = image.probe;

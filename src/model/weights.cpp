@@ -10,18 +10,16 @@
 #include <memory>
 #include <sstream>
 
-#include <c10/util/Exception.h>
-#include <torch/serialize.h>
+#include <torch/types.h>
 #include <torch/utils.h>
 
 #include "fdiwn/errors.hpp"
+#include "weights_format.hpp"
 
 namespace fdiwn {
 
 namespace {
 
-constexpr const char* kFormat = "fdiwn-weights";
-constexpr int64_t kVersion = 1;
 // Far above any FDIWN file (about 3 MB); refuses to slurp a huge file that
 // someone passed by mistake.
 constexpr size_t kMaxFileBytes = size_t{512} << 20;
@@ -32,12 +30,6 @@ std::string shape_str(c10::IntArrayRef sizes) {
   for (size_t i = 0; i < sizes.size(); ++i) os << (i ? ", " : "") << sizes[i];
   os << ']';
   return os.str();
-}
-
-// c10 messages carry a C++ backtrace after the first line; keep the reason.
-std::string first_line(const std::string& s) {
-  auto nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
 std::vector<char> read_bytes(const std::string& path) {
@@ -65,14 +57,6 @@ std::vector<char> read_bytes(const std::string& path) {
   return bytes;
 }
 
-c10::IValue dict_get(const c10::impl::GenericDict& dict, const std::string& path,
-                     const std::string& key) {
-  auto it = dict.find(c10::IValue(key));
-  if (it == dict.end())
-    throw WeightsError(path, "not an fdiwn weights file: no '" + key + "' entry");
-  return it->value();
-}
-
 }  // namespace
 
 const torch::Tensor* WeightsFile::find(const std::string& key) const {
@@ -95,67 +79,30 @@ int64_t WeightsFile::parameter_count() const {
 
 WeightsFile read_weights_file(const std::string& path) {
   const std::vector<char> bytes = read_bytes(path);
-  // PyTorch's zip format; a legacy pickle (the authors' checkpoints) starts
-  // with the pickle protocol byte instead.
-  if (bytes.size() < 4 || !std::equal(bytes.begin(), bytes.begin() + 4, "PK\x03\x04")) {
-    if (static_cast<unsigned char>(bytes[0]) == 0x80) {
-      throw WeightsError(path,
-                         "not an fdiwn weights file: this is a legacy PyTorch pickle (an "
-                         "unconverted checkpoint?); convert it with scripts/convert_weights.py");
-    }
-    throw WeightsError(path, "not an fdiwn weights file (no zip archive header)");
+  // A legacy pickle (the authors' unconverted checkpoints) starts with the
+  // pickle protocol byte instead of a zip header.
+  if (static_cast<unsigned char>(bytes[0]) == 0x80) {
+    throw WeightsError(path,
+                       "not an fdiwn weights file: this is a legacy PyTorch pickle (an "
+                       "unconverted checkpoint?); convert it with scripts/convert_weights.py");
   }
-
-  c10::IValue root;
-  try {
-    root = torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    throw WeightsError(path, "cannot read the weights archive (truncated or corrupt?): " +
-                                 first_line(e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    throw WeightsError(path, std::string("cannot read the weights archive: ") + e.what());
-  }
-
-  if (!root.isGenericDict()) throw WeightsError(path, "not an fdiwn weights file: not a dict");
-  const auto dict = root.toGenericDict();
-  const auto format = dict_get(dict, path, "format");
-  if (!format.isString() || format.toStringRef() != kFormat) {
-    throw WeightsError(path, "not an fdiwn weights file: 'format' is not \"fdiwn-weights\"");
-  }
-  const auto version = dict_get(dict, path, "version");
-  if (!version.isInt() || version.toInt() != kVersion) {
-    throw WeightsError(path, "unsupported weights file version (this fdiwn reads version " +
-                                 std::to_string(kVersion) + ")");
-  }
+  const RawWeights raw =
+      parse_weights(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), path);
 
   WeightsFile file;
   file.path = path;
-  const auto scale = dict_get(dict, path, "scale");
-  if (!scale.isInt()) throw WeightsError(path, "'scale' is not an integer");
-  file.scale = scale.toInt();
+  file.scale = raw.scale;
   if (file.scale < 2 || file.scale > 4) {
     throw WeightsError(path, "scale x" + std::to_string(file.scale) +
                                  " is not supported (FDIWN has weights for x2, x3 and x4)");
   }
-  if (auto it = dict.find(c10::IValue("source")); it != dict.end() && it->value().isString()) {
-    file.source = it->value().toStringRef();
-  }
-  if (auto it = dict.find(c10::IValue("source_parameters"));
-      it != dict.end() && it->value().isInt()) {
-    file.source_parameters = it->value().toInt();
-  }
-
-  const auto tensors = dict_get(dict, path, "tensors");
-  if (!tensors.isGenericDict()) throw WeightsError(path, "'tensors' is not a dict");
-  for (const auto& kv : tensors.toGenericDict()) {
-    if (!kv.key().isString()) throw WeightsError(path, "'tensors' has a key that is not a string");
-    const std::string& key = kv.key().toStringRef();
-    if (!kv.value().isTensor()) throw WeightsError(path, "key '" + key + "' is not a tensor");
-    torch::Tensor t = kv.value().toTensor();
-    if (t.scalar_type() != torch::kFloat32 || t.layout() != torch::kStrided) {
-      throw WeightsError(path, "key '" + key + "' is not a dense float32 tensor");
-    }
-    file.tensors.emplace_back(key, t.contiguous());
+  file.source = raw.source;
+  file.source_parameters = raw.source_parameters;
+  for (const RawTensor& t : raw.tensors) {
+    torch::Tensor tensor = torch::empty(t.shape, torch::TensorOptions().dtype(torch::kFloat32));
+    // The file's bytes are little-endian float32, like this machine's.
+    std::memcpy(tensor.data_ptr<float>(), t.data, static_cast<size_t>(t.numel) * sizeof(float));
+    file.tensors.emplace_back(t.name, std::move(tensor));
   }
   if (file.tensors.empty()) throw WeightsError(path, "the file holds no tensors");
   if (file.source_parameters == 0) file.source_parameters = file.parameter_count();

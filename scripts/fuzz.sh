@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz and runs
+# each for SECONDS (default 60) on a copy of the seed corpus and of the
+# regression inputs. Exits non-zero if a target crashes; the input that did
+# it is left in build-fuzz/findings/<target>/.
+#
+#   scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SECONDS_EACH="${1:-60}"
+BUILD="${FDIWN_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
+
+mkdir -p "$BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DFDIWN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER=clang++ > "$BUILD/configure.log" 2>&1 \
+  || { cat "$BUILD/configure.log"; exit 1; }
+cmake --build "$BUILD" --parallel "$(nproc)" > /dev/null
+
+status=0
+for target in weights image; do
+  work="$(mktemp -d)"
+  cp "$ROOT/tests/fuzz/corpus/$target/"* "$work/"
+  cp "$ROOT/tests/fuzz/regressions/$target/"* "$work/" 2>/dev/null || true
+  findings="$BUILD/findings/$target"
+  mkdir -p "$findings"
+  echo "fuzz.sh: fuzz_$target for ${SECONDS_EACH}s"
+  if ! "$BUILD/tests/fuzz/fuzz_$target" "$work" -max_total_time="$SECONDS_EACH" \
+        -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$findings/" > "$BUILD/fuzz_$target.log" 2>&1; then
+    echo "fuzz.sh: fuzz_$target FAILED; input(s) in $findings:" >&2
+    ls -1 "$findings" >&2
+    tail -40 "$BUILD/fuzz_$target.log" >&2
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|cov:" "$BUILD/fuzz_$target.log" | tail -2 | sed 's/^/  /'
+  rm -rf "$work"
+done
+exit $status

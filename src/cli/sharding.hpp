@@ -1,0 +1,29 @@
+// Splitting a batch between independent processes (Slurm job arrays,
+// Kubernetes Indexed Jobs, GNU parallel): each input belongs to exactly one
+// shard, chosen by a stable hash of its path relative to its input root, so
+// adding files never moves the others and no two shards write one output.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fdiwn::cli {
+
+struct Shard {
+  int64_t index = 0;  ///< 0-based
+  int64_t count = 1;
+  bool all() const { return count == 1; }
+  std::string text() const { return std::to_string(index) + "/" + std::to_string(count); }
+};
+
+/// "K/N" (0 <= K < N), "slurm" (the job array task this process is:
+/// SLURM_ARRAY_TASK_ID/_MIN/_STEP/_COUNT) or "" (everything). Throws
+/// InvalidArgument for anything else, or "slurm" outside a job array.
+Shard parse_shard(const std::string& spec);
+
+/// 64-bit FNV-1a of the bytes: stable across runs, machines and versions.
+uint64_t stable_hash(const std::string& key);
+
+bool in_shard(const std::string& key, const Shard& shard);
+
+}  // namespace fdiwn::cli
