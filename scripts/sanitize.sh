@@ -18,4 +18,7 @@ export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$BUILD"
-ctest --output-on-failure --no-tests=error -L "unit|cli" "$@"
+# MemoryBudget measures peak resident memory against --max-memory; under ASan
+# the shadow memory and the quarantine of freed blocks add a few hundred MB
+# that the tool cannot plan for, so that one test runs in the normal build only.
+ctest --output-on-failure --no-tests=error -L "unit|cli" -E "^MemoryBudget\\." "$@"

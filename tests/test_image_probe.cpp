@@ -448,20 +448,60 @@ TEST(ImageProbe, Pnm) {
 }
 
 TEST(ImageProbe, OtherFormatsOpenCvReads) {
-  for (const char* ext : {".jp2", ".hdr", ".ras"}) {
+  for (const char* ext : {".jp2", ".ras"}) {
     SCOPED_TRACE(ext);
     // OpenJPEG refuses to encode images much smaller than this.
-    const cv::Mat image = pattern(64, 64, std::string(ext) == ".hdr" ? CV_32FC3 : CV_8UC3);
-    const ImageProbe p = probe(encode(ext, image));
+    const ImageProbe p = probe(encode(ext, pattern(64, 72, CV_8UC3)));
     EXPECT_EQ(p.format, ImageFormat::Other);
-    EXPECT_EQ(p.width, 0);
-    EXPECT_EQ(p.height, 0);
+    EXPECT_EQ(p.width, 72);
+    EXPECT_EQ(p.height, 64);
   }
-  // By signature alone: OpenEXR, JPEG 2000 codestream, DICOM.
+  // A raw JPEG 2000 codestream: SIZ gives Xsiz, Ysiz and the image offset.
+  Bytes siz = {0xFF, 0x4F, 0xFF, 0x51, 0, 41, 0, 0};
+  for (uint32_t v : {1000u, 800u, 10u, 20u}) {
+    for (int shift : {24, 16, 8, 0}) siz.push_back(static_cast<unsigned char>(v >> shift));
+  }
+  const ImageProbe c = probe(siz);
+  EXPECT_EQ(c.format, ImageFormat::Other);
+  EXPECT_EQ(c.width, 990);
+  EXPECT_EQ(c.height, 780);
+}
+
+TEST(ImageProbe, HugeJpeg2000IsSizedFromItsHeader) {
+  // A JP2 whose ihdr claims 100000x100000: --max-pixels can refuse it unread.
+  Bytes jp2 = encode(".jp2", pattern(64, 72, CV_8UC3));
+  bool patched = false;
+  for (size_t i = 0; i + 12 < jp2.size() && !patched; ++i) {
+    if (jp2[i] == 'i' && jp2[i + 1] == 'h' && jp2[i + 2] == 'd' && jp2[i + 3] == 'r') {
+      for (size_t k = 4; k < 12; k += 4) {
+        jp2[i + k] = 0x00, jp2[i + k + 1] = 0x01, jp2[i + k + 2] = 0x86, jp2[i + k + 3] = 0xA0;
+      }
+      patched = true;
+    }
+  }
+  ASSERT_TRUE(patched);
+  const ImageProbe p = probe(jp2);
+  EXPECT_EQ(p.width, 100000);
+  EXPECT_EQ(p.height, 100000);
+}
+
+TEST(ImageProbe, FormatsTheToolRefusesFromTheirSignature) {
+  // OpenEXR and Radiance HDR (floating point), DICOM (OpenCV's reader can
+  // abort the process on a damaged file: found by fuzz_image).
   const Bytes dicom = concat(Bytes(128, 0), bytes_of("DICM...."));
-  for (const Bytes& b :
-       {Bytes{0x76, 0x2F, 0x31, 0x01, 2, 0}, Bytes{0xFF, 0x4F, 0xFF, 0x51, 0}, dicom})
-    EXPECT_EQ(probe(b).format, ImageFormat::Other);
+  const Bytes hdr = encode(".hdr", pattern(16, 16, CV_32FC3));
+  for (const Bytes& b : {Bytes{0x76, 0x2F, 0x31, 0x01, 2, 0}, hdr, dicom}) {
+    try {
+      probe(b);
+      ADD_FAILURE() << "no error";
+    } catch (const ImageError& e) {
+      EXPECT_NE(std::string(e.what()).find("not a supported image"), std::string::npos) << e.what();
+    }
+  }
+  // A truncated JP2 or codestream: refused, not guessed.
+  EXPECT_THROW(probe(Bytes{0xFF, 0x4F, 0xFF, 0x51, 0, 41}), ImageError);
+  const Bytes jp2 = encode(".jp2", pattern(64, 72, CV_8UC3));
+  EXPECT_THROW(probe(Bytes(jp2.begin(), jp2.begin() + 20)), ImageError);
 }
 
 // --- Channels OpenCV decodes to, which are not always the stored ones ---------

@@ -36,14 +36,15 @@ enum class ImageFormat {
   Bmp,
   Tiff,  // classic TIFF and BigTIFF
   Pnm,   // the Netpbm family: PBM, PGM, PPM (plain and raw), PAM, PFM
-  Other  // a format OpenCV reads that is not parsed here: JPEG 2000, OpenEXR,
-         // Radiance HDR, Sun raster, DICOM
+  Other  // a format OpenCV reads of which only the size is parsed here: JPEG
+         // 2000, Sun raster. (OpenEXR, Radiance HDR and DICOM are refused.)
 };
 
 /// "PNG", "JPEG", "WebP", "BMP", "TIFF", "PNM", "other", "unknown".
 const char* format_name(ImageFormat f);
 
-/// What the header of an image says. For format Other only `format` is set.
+/// What the header of an image says. For format Other only `format`, `width`
+/// and `height` are set.
 struct ImageProbe {
   ImageFormat format = ImageFormat::Unknown;
   /// As stored, before EXIF orientation (orientations 5..8 swap them).
