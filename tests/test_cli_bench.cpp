@@ -19,7 +19,8 @@ struct Expected {
 };
 
 // The authors' network on Set5 in the Matlab protocol
-// (../shared/docs/evaluation.md): chop rounds to the paper's table.
+// (the evaluation notes of the shared project material): chop rounds to the
+// paper's table.
 const std::map<int, Expected> kChop = {
     {2, {38.0666, 0.9608}}, {3, {34.5195, 0.9281}}, {4, {32.2267, 0.8955}}};
 const std::map<int, Expected> kWhole = {

@@ -47,6 +47,18 @@ Tensor like(const Tensor& x, int64_t channels = kC) {
   return fused::empty_nhwc(x.size(0), channels, x.size(2), x.size(3));
 }
 
+// A unit's forward_fused on its own: into a new channels-last tensor, with no
+// terms of a caller's added (forward_optimised of WIRW, WCRW and WDIB).
+template <class Unit>
+Tensor run_fused(Unit& unit, const Tensor& x) {
+  const Tensor in = channels_last(x);
+  Tensor out = like(in);
+  ApplyArgs args;
+  args.out = &out;
+  unit.forward_fused(in, args);
+  return out;
+}
+
 // The WIRW/WCRW body: 1x1 with its ReLU, 1x1, 3x3.
 Tensor body(const Convs& c, const Tensor& x) {
   return (*c[2])((*c[1])((*c[0])(x)));
@@ -157,12 +169,7 @@ void WIRWImpl::forward_fused(const Tensor& x, ApplyArgs& args, float outer, floa
 }
 
 Tensor WIRWImpl::forward_optimised(const Tensor& x) {
-  const Tensor in = channels_last(x);
-  Tensor out = like(in);
-  ApplyArgs args;
-  args.out = &out;
-  forward_fused(in, args);
-  return out;
+  return run_fused(*this, x);
 }
 
 void WCRWImpl::prepare_optimised(const std::vector<float>& input_scales) {
@@ -186,12 +193,7 @@ void WCRWImpl::forward_fused(const Tensor& x, ApplyArgs& args) {
 }
 
 Tensor WCRWImpl::forward_optimised(const Tensor& x) {
-  const Tensor in = channels_last(x);
-  Tensor out = like(in);
-  ApplyArgs args;
-  args.out = &out;
-  forward_fused(in, args);
-  return out;
+  return run_fused(*this, x);
 }
 
 // --- WDIB ---------------------------------------------------------------------
@@ -301,12 +303,7 @@ void WDIBImpl::forward_fused(const Tensor& x, ApplyArgs& final_args) {
 }
 
 Tensor WDIBImpl::forward_optimised(const Tensor& x) {
-  const Tensor in = channels_last(x);
-  Tensor out = like(in);
-  ApplyArgs args;
-  args.out = &out;
-  forward_fused(in, args);
-  return out;
+  return run_fused(*this, x);
 }
 
 // --- FSWG ---------------------------------------------------------------------
