@@ -21,8 +21,11 @@ for arg in "$@"; do
   esac
 done
 
+# ocl-icd-opencl-dev: Debian's oneDNN CMake package looks for OpenCL (only
+# recommended by libdnnl-dev, so --no-install-recommends would leave it out).
 packages=(build-essential cmake pkg-config ccache
-          libtorch-dev libdnnl-dev libopencv-dev libcli11-dev libspdlog-dev nlohmann-json3-dev)
+          libtorch-dev libdnnl-dev ocl-icd-opencl-dev libopencv-dev libcli11-dev libspdlog-dev
+          nlohmann-json3-dev)
 if [[ $with_tests == ON ]]; then
   # python3-torch: the weight converter and its test (run by /usr/bin/python3);
   # clang and its runtime libraries: the libFuzzer targets (scripts/fuzz.sh).
