@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,7 +19,21 @@ namespace fdiwn::test {
 
 namespace {
 constexpr uid_t kNobody = 65534;
+
+// In the child, before exec: makes root subject to file permissions. The
+// capabilities that let root ignore them leave the bounding set, so the
+// program exec'd next does not get them back. Staying uid 0 keeps the build
+// tree reachable even where it lies under a private home (/root is 0700);
+// only where the bounding set cannot be changed does it become `nobody`.
+bool drop_permission_override() {
+  bool dropped = true;
+  for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER}) {
+    dropped = dropped && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0;
+  }
+  if (dropped) return true;
+  return ::setgroups(0, nullptr) == 0 && ::setgid(kNobody) == 0 && ::setuid(kNobody) == 0;
 }
+}  // namespace
 
 bool running_as_root() {
   return ::geteuid() == 0;
@@ -55,10 +71,7 @@ CliProcess::CliProcess(bool, const std::vector<std::string>& argv_in, const CliO
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    if (drop &&
-        (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0)) {
-      ::_exit(126);
-    }
+    if (drop && !drop_permission_override()) ::_exit(126);
     for (auto& e : env_copies) ::putenv(e.data());
     const int in = ::open("/dev/null", O_RDONLY);
     const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);

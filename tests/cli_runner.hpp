@@ -24,8 +24,9 @@ struct CliResult {
 
 struct CliOptions {
   std::string cwd;  ///< empty: the current folder
-  /// Run as an unprivileged user (uid/gid 65534) when the tests run as root,
-  /// so that file permissions apply; as a normal user nothing changes.
+  /// Make file permissions apply when the tests run as root: the program runs
+  /// without the capabilities that override them (or, where those cannot be
+  /// dropped, as uid/gid 65534); as a normal user nothing changes.
   bool unprivileged = false;
   std::vector<std::string> env;  ///< extra "NAME=value" entries
 };

@@ -102,16 +102,25 @@ PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$WORK/slurm.conf"
 slurmctld -D -f "$SLURM_CONF" > "$WORK/slurmctld.out" 2>&1 &
-PIDS+=($!)
+ctld=$!
+PIDS+=($ctld)
 slurmd -D -f "$SLURM_CONF" -N localhost > "$WORK/slurmd.out" 2>&1 &
-PIDS+=($!)
+slurmd_pid=$!
+PIDS+=($slurmd_pid)
+# Up to 60 s for the node to be idle; a daemon that exits is a skip at once,
+# with its last words (slurmd needs /sys/fs/cgroup, for instance).
 state=""
-for _ in $(seq 60); do
-  state=$(sinfo -h -N -o %t 2>/dev/null | head -1)
+deadline=$((SECONDS + 60))
+while ((SECONDS < deadline)); do
+  for d in "slurmctld:$ctld" "slurmd:$slurmd_pid"; do
+    kill -0 "${d#*:}" 2>/dev/null ||
+      skip "${d%%:*} exited at start: $(grep -h error "$WORK/${d%%:*}.out" | tail -2 | tr '\n' ' ')"
+  done
+  state=$(timeout 5 sinfo -h -N -o %t 2>/dev/null | head -1)
   [[ $state == idle ]] && break
   sleep 1
 done
-[[ $state == idle ]] || { dump_logs; skip "the local Slurm cluster did not come up (node state '${state:-none}')"; }
+[[ $state == idle ]] || { dump_logs; skip "the local Slurm cluster did not come up in 60 s (node state '${state:-none}')"; }
 echo "Slurm $(sinfo -V | awk '{print $2}') up: 1 node, $cpus CPUs"
 
 # --- 1. Upscale a folder with a 4-task array ---------------------------------------
@@ -122,7 +131,7 @@ cp "$ROOT"/tests/data/kinds/*.png "$ROOT"/tests/data/kinds/*.jpg "$WORK/in/" 2>/
 rm -f "$WORK/in/bomb.png"
 inputs=$(find "$WORK/in" -type f | wc -l)
 export FDIWN
-sbatch --wait --array=0-3 --cpus-per-task=1 --mem=1500M --output="$WORK/logs/up-%a.log" \
+timeout 900 sbatch --wait --array=0-3 --cpus-per-task=1 --mem=1500M --output="$WORK/logs/up-%a.log" \
        "$ROOT/scripts/slurm/upscale_array.sbatch" "$WORK/in" "$WORK/out" -r -s 2 -q \
   > "$WORK/sbatch-up.log" 2>&1 || fail "the upscale array failed: $(cat "$WORK/sbatch-up.log")"
 "$FDIWN" -q upscale -i "$WORK/in" -o "$WORK/single" -r -s 2 -j 1 || fail "single-process upscale failed"
@@ -137,7 +146,7 @@ echo "upscale array: $inputs inputs, 4 tasks, $outputs outputs, each identical t
 
 # --- 2. Benchmark Set5 x4 with a 4-task array, then merge ---------------------------
 bench_args=(--hr "$ROOT/tests/data/Set5/HR/x4" --lr "$ROOT/tests/data/Set5/LR/x4" -s 4)
-sbatch --wait --array=0-3 --cpus-per-task=1 --mem=1500M --output="$WORK/logs/bench-%a.log" \
+timeout 900 sbatch --wait --array=0-3 --cpus-per-task=1 --mem=1500M --output="$WORK/logs/bench-%a.log" \
        "$ROOT/scripts/slurm/bench_array.sbatch" "$WORK/results" "${bench_args[@]}" \
   > "$WORK/sbatch-bench.log" 2>&1 || fail "the bench array failed: $(cat "$WORK/sbatch-bench.log")"
 "$FDIWN" -q bench --merge "$WORK"/results/bench-*.json --json "$WORK/merged.json" > "$WORK/merged.txt" \
