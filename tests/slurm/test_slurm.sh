@@ -73,7 +73,7 @@ port=$(( 20000 + $$ % 20000 ))
 mkdir -p "$WORK/state" "$WORK/spool" "$WORK/logs"
 cat > "$WORK/slurm.conf" <<EOF
 ClusterName=fdiwntest
-SlurmctldHost=localhost
+SlurmctldHost=localhost(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 SlurmctldPort=$port
