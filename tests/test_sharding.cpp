@@ -18,20 +18,23 @@ namespace {
 using cli::parse_shard;
 using cli::Shard;
 
+// The variables parse_shard("slurm") reads.
+constexpr const char* kSlurmArrayVariables[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN",
+                                                "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP",
+                                                "SLURM_ARRAY_TASK_COUNT"};
+
 // Sets environment variables for one scope, restoring what was there.
 class ScopedEnv {
  public:
   explicit ScopedEnv(const std::map<std::string, std::string>& values) {
-    for (const char* name : {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
-                             "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_COUNT"}) {
+    for (const char* name : kSlurmArrayVariables) {
       if (const char* v = std::getenv(name)) saved_[name] = v;
       ::unsetenv(name);
     }
     for (const auto& [name, value] : values) ::setenv(name.c_str(), value.c_str(), 1);
   }
   ~ScopedEnv() {
-    for (const char* name : {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
-                             "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_COUNT"}) {
+    for (const char* name : kSlurmArrayVariables) {
       ::unsetenv(name);
     }
     for (const auto& [name, value] : saved_) ::setenv(name.c_str(), value.c_str(), 1);

@@ -264,10 +264,8 @@ int run_bench(const BenchArgs& args) {
     auto pairs = pair_images(hr_dir, lr_dir, &unmatched);
     for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
     if (!shard.all()) {
-      const size_t total = pairs.size();
-      pairs.erase(std::remove_if(pairs.begin(), pairs.end(),
-                                 [&](const ImagePair& p) { return !in_shard(p.name, shard); }),
-                  pairs.end());
+      const size_t total =
+          keep_shard(pairs, shard, [](const ImagePair& p) -> const std::string& { return p.name; });
       spdlog::info("x{} shard {}: {} of {} images", scale, shard.text(), pairs.size(), total);
     }
 

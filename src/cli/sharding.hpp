@@ -4,8 +4,10 @@
 // adding files never moves the others and no two shards write one output.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fdiwn::cli {
 
@@ -25,5 +27,16 @@ Shard parse_shard(const std::string& spec);
 uint64_t stable_hash(const std::string& key);
 
 bool in_shard(const std::string& key, const Shard& shard);
+
+/// Keeps only the items of this shard, `key(item)` naming each; returns how
+/// many there were before (for the log line).
+template <class T, class Key>
+size_t keep_shard(std::vector<T>& items, const Shard& shard, Key key) {
+  const size_t total = items.size();
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [&](const T& item) { return !in_shard(key(item), shard); }),
+              items.end());
+  return total;
+}
 
 }  // namespace fdiwn::cli

@@ -116,12 +116,8 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   // Sharding after planning: the collision checks above saw every input.
   const Shard shard = parse_shard(args.shard);
   if (!shard.all()) {
-    const size_t total = list.jobs.size();
-    std::vector<Job> mine;
-    for (auto& job : list.jobs) {
-      if (in_shard(job.display, shard)) mine.push_back(std::move(job));
-    }
-    list.jobs = std::move(mine);
+    const size_t total = keep_shard(
+        list.jobs, shard, [](const Job& job) -> const std::string& { return job.display; });
     spdlog::info("shard {}: {} of {} inputs", shard.text(), list.jobs.size(), total);
   }
   if (!list.ignored.empty()) {
