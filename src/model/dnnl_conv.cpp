@@ -1,12 +1,17 @@
 #include "dnnl_conv.hpp"
 
+#include <algorithm>
 #include <list>
 #include <mutex>
 #include <stdexcept>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
+#include <ATen/Parallel.h>
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "fused_ops.hpp"
 
 namespace fdiwn {
 
@@ -29,6 +34,11 @@ dnnl::stream& cpu_stream() {
 // The last shapes a layer ran on, each with its primitive and its weights in
 // the layout that primitive wants (reordered once, not on every call).
 constexpr size_t kShapesKept = 8;
+
+// Bytes of input, intermediate and output per run of pointwise_pair: well
+// inside a core's L2 cache (2 MiB on the machine this was tuned on), so the
+// wide intermediate is read back from cache, never from memory.
+constexpr int64_t kRunBytes = 1 << 20;
 
 void check_input(const torch::Tensor& x, int64_t channels) {
   if (x.dim() != 4 || x.scalar_type() != torch::kFloat32 || x.size(1) != channels ||
@@ -101,23 +111,28 @@ struct DnnlConv::Impl {
     return prepared.front();
   }
 
-  void run(const torch::Tensor& x, torch::Tensor& dst, bool accumulate) const {
-    check_input(x, in());
-    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  // dst (N x out x H x W) = post(conv(src) [+ dst]), both dense NHWC.
+  void run_raw(const float* src, float* dst, int64_t n, int64_t h, int64_t w,
+               bool accumulate) const {
     const Prepared& p = prepare(n, h, w, accumulate);
     auto& engine = cpu_engine();
-    const int64_t in_channels = in(), out_channels = out();
-    dnnl::memory src_mem({{n, in_channels, h, w}, dt::f32, tag::nhwc}, engine, x.data_ptr<float>());
-    dnnl::memory dst_mem({{n, out_channels, h, w}, dt::f32, tag::nhwc}, engine,
-                         dst.data_ptr<float>());
+    // oneDNN takes a non-const handle; the source is only read.
+    dnnl::memory src_mem({{n, in(), h, w}, dt::f32, tag::nhwc}, engine, const_cast<float*>(src));
+    dnnl::memory dst_mem({{n, out(), h, w}, dt::f32, tag::nhwc}, engine, dst);
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst_mem}};
     if (bias.defined()) {
       args.emplace(DNNL_ARG_BIAS,
-                   dnnl::memory({{out_channels}, dt::f32, tag::a}, engine, bias.data_ptr<float>()));
+                   dnnl::memory({{out()}, dt::f32, tag::a}, engine, bias.data_ptr<float>()));
     }
     p.primitive.execute(cpu_stream(), args);
     cpu_stream().wait();
+  }
+
+  void run(const torch::Tensor& x, torch::Tensor& dst, bool accumulate) const {
+    check_input(x, in());
+    run_raw(x.data_ptr<float>(), dst.data_ptr<float>(), x.size(0), x.size(2), x.size(3),
+            accumulate);
   }
 };
 
@@ -135,10 +150,7 @@ DnnlConv::DnnlConv(DnnlConv&&) noexcept = default;
 DnnlConv& DnnlConv::operator=(DnnlConv&&) noexcept = default;
 
 torch::Tensor DnnlConv::operator()(const torch::Tensor& x) const {
-  torch::Tensor dst = torch::empty({x.size(0), impl_->out(), x.size(2), x.size(3)},
-                                   torch::TensorOptions()
-                                       .dtype(torch::kFloat32)
-                                       .memory_format(torch::MemoryFormat::ChannelsLast));
+  torch::Tensor dst = fused::empty_nhwc(x.size(0), impl_->out(), x.size(2), x.size(3));
   impl_->run(x, dst, false);
   return dst;
 }
@@ -146,6 +158,47 @@ torch::Tensor DnnlConv::operator()(const torch::Tensor& x) const {
 void DnnlConv::accumulate(const torch::Tensor& x, torch::Tensor& dst) const {
   check_input(dst, impl_->out());
   impl_->run(x, dst, true);
+}
+
+torch::Tensor DnnlConv::pointwise_pair(const DnnlConv& first, const DnnlConv& second,
+                                       const torch::Tensor& x) {
+  const Impl& a = *first.impl_;
+  const Impl& b = *second.impl_;
+  if (a.k() != 1 || b.k() != 1 || a.groups != 1 || b.groups != 1 || b.in() != a.out()) {
+    throw std::invalid_argument("DnnlConv::pointwise_pair: expected two chained 1x1 convolutions");
+  }
+  check_input(x, a.in());
+  torch::Tensor dst = fused::empty_nhwc(x.size(0), b.out(), x.size(2), x.size(3));
+  // A 1x1 convolution treats pixels independently and NHWC keeps each
+  // pixel's channels together, so any run of consecutive pixels (of any
+  // rows, of any image) is a 1 x C x 1 x run image of its own.
+  const int64_t pixels = x.size(0) * x.size(2) * x.size(3);
+  const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
+  const int64_t bytes_per_pixel =
+      static_cast<int64_t>(sizeof(float)) * (a.in() + a.out() + b.out());
+  int64_t runs = (pixels + kRunBytes / bytes_per_pixel - 1) / (kRunBytes / bytes_per_pixel);
+  runs = (runs + threads - 1) / threads * threads;  // the same number for every thread
+  const int64_t run = std::max<int64_t>(1, (pixels + runs - 1) / runs);
+  // Made here, not by the threads: prepare() locks.
+  const int64_t last = pixels - (pixels - 1) / run * run;
+  for (const int64_t len : {run, last}) {
+    a.prepare(1, 1, len, false);
+    b.prepare(1, 1, len, false);
+  }
+  const float* src = x.data_ptr<float>();
+  float* out = dst.data_ptr<float>();
+  // Inside this parallel region oneDNN runs each call on the calling thread.
+  at::parallel_for(0, runs, 1, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> wide;
+    wide.resize(static_cast<size_t>(run * a.out()));
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t p0 = i * run, len = std::min(run, pixels - p0);
+      if (len <= 0) continue;
+      a.run_raw(src + p0 * a.in(), wide.data(), 1, 1, len, false);
+      b.run_raw(wide.data(), out + p0 * b.out(), 1, 1, len, false);
+    }
+  });
+  return dst;
 }
 
 int64_t DnnlConv::out_channels() const {

@@ -61,7 +61,7 @@ Tensor run_fused(Unit& unit, const Tensor& x) {
 
 // The WIRW/WCRW body: 1x1 with its ReLU, 1x1, 3x3.
 Tensor body(const Convs& c, const Tensor& x) {
-  return (*c[2])((*c[1])((*c[0])(x)));
+  return (*c[2])(DnnlConv::pointwise_pair(*c[0], *c[1], x));
 }
 
 // The body's convolutions, `input_scales` folded into the first.
