@@ -13,7 +13,7 @@ namespace {
 // Peak resident memory of one network pass per LR pixel of the piece,
 // measured with `fdiwn bench --speed` (peak RSS of whole-image passes from
 // 128x128 to 1920x1080, minus the start-up footprint), rounded up: the
-// optimised path frees each feature map after its last use (2.6-2.8 KB);
+// optimised path frees each feature map after its last use (2.0-2.5 KB);
 // the plain path keeps the eager graph's temporaries (5-7 KB).
 double activation_bytes_per_pixel(Path path) {
   return path == Path::Optimised ? 3.2 * 1024 : 7.5 * 1024;
