@@ -173,6 +173,7 @@ torch::Tensor DnnlConv::pointwise_pair(const DnnlConv& first, const DnnlConv& se
   // pixel's channels together, so any run of consecutive pixels (of any
   // rows, of any image) is a 1 x C x 1 x run image of its own.
   const int64_t pixels = x.size(0) * x.size(2) * x.size(3);
+  if (pixels == 0) return dst;
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
   const int64_t bytes_per_pixel =
       static_cast<int64_t>(sizeof(float)) * (a.in() + a.out() + b.out());
