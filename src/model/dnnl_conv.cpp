@@ -180,7 +180,9 @@ torch::Tensor DnnlConv::pointwise_pair(const DnnlConv& first, const DnnlConv& se
   int64_t runs = (pixels + kRunBytes / bytes_per_pixel - 1) / (kRunBytes / bytes_per_pixel);
   runs = (runs + threads - 1) / threads * threads;  // the same number for every thread
   const int64_t run = std::max<int64_t>(1, (pixels + runs - 1) / runs);
-  // Made here, not by the threads: prepare() locks.
+  // Made here, before the threads start: making a primitive takes
+  // milliseconds under prepare()'s lock; the threads' own prepare() calls
+  // then only find them (a brief lock each).
   const int64_t last = pixels - (pixels - 1) / run * run;
   for (const int64_t len : {run, last}) {
     a.prepare(1, 1, len, false);
