@@ -171,7 +171,7 @@ TEST_F(LoaderFailure, MissingFile) {
 }
 
 TEST_F(LoaderFailure, Directory) {
-  expect_refused(dir_.path(), "directory");
+  expect_refused(dir_.path(), "is a folder");
 }
 
 TEST_F(LoaderFailure, UnconvertedCheckpoint) {

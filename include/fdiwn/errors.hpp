@@ -43,6 +43,22 @@ class ImageError : public Error {
   std::string reason_;
 };
 
+/// A file could not be read or written: missing, not a regular file, no
+/// permission, too large for the limit given, a full disk. Image and weights
+/// code turn it into their own error type where the caller needs to tell
+/// them apart.
+class FileError : public Error {
+ public:
+  FileError(const std::string& path, const std::string& reason)
+      : Error(path + ": " + reason), path_(path), reason_(reason) {}
+  const std::string& path() const noexcept { return path_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string path_;
+  std::string reason_;
+};
+
 /// A caller passed a value the library cannot work with (a scale other than
 /// 2/3/4, an image of an unsupported type, ...).
 class InvalidArgument : public Error {

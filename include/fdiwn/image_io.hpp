@@ -1,5 +1,6 @@
 // Image files: reading every common kind as it came (8/16-bit, gray, alpha,
-// palette, EXIF orientation) with clear errors, and writing atomically.
+// palette, EXIF orientation, PNM maxval) with clear errors and bounded
+// memory, and writing them through the safe writer of files.hpp.
 #pragma once
 
 #include <cstdint>
@@ -8,18 +9,26 @@
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
+#include <opencv2/core/types.hpp>
 
+#include "fdiwn/files.hpp"
 #include "fdiwn/image_probe.hpp"
 
 namespace fdiwn {
 
 struct ReadOptions {
   /// Refuse images with more pixels than this, from the header, before
-  /// decoding anything (0: no limit of ours; OpenCV's own still applies).
+  /// reading the rest of the file (0: no limit of ours; OpenCV's own still
+  /// applies). A TIFF tile or strip larger than this is refused too.
   int64_t max_pixels = 0;
-  /// If set, called with the header once it has been checked, before the
-  /// pixels are decoded (a caller can wait there for memory to free up).
-  std::function<void(const ImageProbe&)> on_header;
+  /// The file itself: a size limit (checked before reading past the header)
+  /// and a stop flag polled while reading.
+  ReadLimits file;
+  /// If set, called once the header has been checked, before the rest of the
+  /// file is read, with the memory the read and decode will hold at their
+  /// peak (the file's bytes, the pixels, the decoder's buffers): a caller can
+  /// wait there for memory to free up, or throw to refuse the image.
+  std::function<void(const ImageProbe& probe, std::size_t bytes_needed)> on_header;
 };
 
 struct LoadedImage {
@@ -31,9 +40,12 @@ struct LoadedImage {
   std::vector<std::string> notes;
 };
 
-/// Reads an image file. Throws ImageError naming the file and the reason:
-/// missing, unreadable, empty, not an image, truncated, over max_pixels,
-/// or a pixel type fdiwn does not handle.
+/// Reads an image file: its header first (from the first bytes, so that a
+/// file can be refused before it is read), then the file, then the pixels.
+/// Throws ImageError naming the file and the reason: missing, not a regular
+/// file, unreadable, empty, not an image, truncated, over max_pixels or the
+/// file size limit, or a pixel type fdiwn does not handle; Cancelled if the
+/// stop flag was raised while reading.
 LoadedImage read_image(const std::string& path, const ReadOptions& options = {});
 
 /// The same from the file's bytes (`path` only names it in errors).
@@ -41,7 +53,7 @@ LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::str
                          const ReadOptions& options = {});
 
 /// As read_image, converted to 8-bit BGR (for evaluation code).
-cv::Mat read_image_bgr8(const std::string& path);
+cv::Mat read_image_bgr8(const std::string& path, const ReadOptions& options = {});
 
 /// True if OpenCV can write files with this extension (".png", "jpg", ...).
 bool is_writable_extension(const std::string& extension);
@@ -58,28 +70,20 @@ struct WriteOptions {
 cv::Mat fit_to_format(const cv::Mat& image, const std::string& extension,
                       std::vector<std::string>* notes = nullptr);
 
+/// Throws ImageError(path, ...) if an image of `size` cannot be written in
+/// the format of `extension` (WebP: at most 16383 pixels a side; JPEG:
+/// 65500), so that a caller can refuse it before computing it.
+void check_encodable(const std::string& extension, cv::Size size, const std::string& path);
+
 /// Encodes an image (already fit to the format) in the format `extension`
 /// names. Throws ImageError(path, ...) if the format is unknown or fails.
 std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string& extension,
                                         const WriteOptions& options, const std::string& path);
 
-/// Observers of the temporary file an atomic write goes through, so that a
-/// caller can remove it if the process is interrupted mid-write.
-struct TempFileHooks {
-  std::function<void(const std::string& temp_path)> created;
-  std::function<void(const std::string& temp_path)> finished;  ///< renamed or removed
-};
-
-/// Writes `bytes` so that `path` is either untouched or holds the complete
-/// new file: a temporary file in the same folder, flushed to disk, renamed
-/// over `path`. Throws ImageError (and leaves no temporary file) if the
-/// folder is not writable, the disk is full, ...
-void write_file_atomic(const std::string& path, const std::vector<unsigned char>& bytes,
-                       const TempFileHooks* hooks = nullptr);
-
-/// fit_to_format + encode_image + write_file_atomic, the extension taken
-/// from `path`.
-void write_image_atomic(const std::string& path, const cv::Mat& image,
-                        const WriteOptions& options = {});
+/// fit_to_format + encode_image + write_file (files.hpp: atomic, or in place
+/// for a FIFO or /dev/null), the format taken from `path`'s extension.
+/// Throws ImageError naming `path` and the reason.
+void write_image(const std::string& path, const cv::Mat& image, const WriteOptions& options = {},
+                 const TempFileHooks* hooks = nullptr, std::vector<std::string>* notes = nullptr);
 
 }  // namespace fdiwn

@@ -17,6 +17,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +71,17 @@ struct ImageProbe {
   /// "Exif", PNG eXIf, WebP EXIF chunk, TIFF Orientation tag. What the file
   /// says; see orientation_to_apply for what is left to do after decoding.
   int exif_orientation = 1;
+  /// PNM and PAM: the largest sample value the header declares (maxval), 0
+  /// for other formats. Samples are scaled from 0..maxval to the full 8 or
+  /// 16 bits on reading.
+  int max_value = 0;
+  /// PNM: samples written as decimal text (P1, P2, P3), which OpenCV 4.6
+  /// already scales to 0..255 when maxval is below 256.
+  bool text_samples = false;
+  /// TIFF: the block (tile, or strip of RowsPerStrip rows) the decoder reads
+  /// at once and allocates a buffer for, which a hostile file can make far
+  /// larger than the image. 0 for other formats.
+  uint64_t block_width = 0, block_height = 0;
 };
 
 /// Probes the image in `data[0, size)`; `path` is only used in error messages.
@@ -80,6 +94,23 @@ ImageProbe probe_image(const unsigned char* data, size_t size, const std::string
 inline ImageProbe probe_image(const std::vector<unsigned char>& bytes, const std::string& path) {
   return probe_image(bytes.data(), bytes.size(), path);
 }
+
+/// Reads up to `n` bytes at `offset` of the file being probed (fewer at its
+/// end). May throw (the reader's own errors pass through).
+using ReadAt = std::function<std::vector<unsigned char>(uint64_t offset, size_t n)>;
+
+/// What the header says, from the first bytes of a file (`head`) whose full
+/// size is `file_size`: so that a file can be refused (too many pixels, a
+/// tile too large, over the memory budget) before the rest of it is read.
+/// The format, size, channels and bit depth are set as probe_image sets them;
+/// the structure of the rest of the file is not checked (probe_image does
+/// that once the file is read). A TIFF directory is read where it lies, with
+/// `read_at`. Returns nullopt if `head` does not reach the header (a JPEG
+/// whose frame header follows large metadata); throws ImageError only for
+/// what is broken within `head`.
+std::optional<ImageProbe> probe_header(const unsigned char* head, size_t head_size,
+                                       uint64_t file_size, const ReadAt& read_at,
+                                       const std::string& path);
 
 /// The orientation still to apply to OpenCV 4.6's IMREAD_UNCHANGED decode of
 /// the probed image: `exif_orientation`, except for TIFF, whose decoder

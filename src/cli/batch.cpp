@@ -10,7 +10,9 @@
 #include <optional>
 #include <thread>
 
+#include "failure.hpp"
 #include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
 #include "signals.hpp"
 
 namespace fdiwn::cli {
@@ -74,10 +76,10 @@ class Channel {
 // held, so one large image always proceeds on its own.
 class MemoryGate {
  public:
-  explicit MemoryGate(size_t limit) : limit_(limit) {}
+  MemoryGate(size_t limit, const std::function<bool()>& stop) : limit_(limit), stop_(stop) {}
   void acquire(size_t bytes) {
     std::unique_lock<std::mutex> lock(m_);
-    while (held_ != 0 && held_ + bytes > limit_ && !stop_requested()) {
+    while (held_ != 0 && held_ + bytes > limit_ && !stop_()) {
       cv_.wait_for(lock, std::chrono::milliseconds(100));
     }
     held_ += bytes;
@@ -101,13 +103,9 @@ class MemoryGate {
   std::mutex m_;
   std::condition_variable cv_;
   size_t limit_;
+  std::function<bool()> stop_;
   size_t held_ = 0;
 };
-
-size_t decoded_bytes(const ImageProbe& p) {
-  const size_t bytes_per_value = p.bit_depth > 8 ? 2 : 1;
-  return static_cast<size_t>(p.width) * p.height * std::max(p.channels, 3) * bytes_per_value;
-}
 
 struct Decoded {
   size_t index = 0;
@@ -129,19 +127,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// The message of any exception, for a per-file failure.
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::bad_alloc&) {
-    return "out of memory";
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
-
 class Batch {
  public:
   Batch(Upscaler& upscaler, const std::vector<Job>& jobs, const BatchOptions& options,
@@ -150,7 +135,7 @@ class Batch {
         jobs_(jobs),
         options_(options),
         observer_(observer),
-        gate_(options.max_memory / 2),
+        gate_(options.max_memory / 2, options.stop),
         results_(jobs.size()) {
     for (size_t i = 0; i < jobs.size(); ++i) {
       results_[i].job = jobs[i];
@@ -174,30 +159,72 @@ class Batch {
     observer_.finished(index, results_[index]);
   }
 
-  void fail(size_t index, FileResult result, const std::exception_ptr& e) {
+  // `file` is named in the message if the exception does not name it.
+  void fail(size_t index, FileResult result, const std::exception_ptr& e, const std::string& file) {
     result.status = FileStatus::Failed;
-    result.error = describe(e);
+    result.error = describe_failure(e, file);
     finish(index, std::move(result));
+  }
+
+  void cancel(size_t index, FileResult result, const char* why) {
+    result.status = FileStatus::Cancelled;
+    result.error = why;
+    finish(index, std::move(result));
+  }
+
+  // Whether job `i` is to be read: false if it is already finished (its
+  // output exists, or cannot be written).
+  bool check_output(size_t i, FileResult& r) {
+    const Job& job = jobs_[i];
+    const auto refuse = [&](const std::string& why) {
+      fail(i, std::move(r), std::make_exception_ptr(ImageError(job.output, why)), job.output);
+    };
+    if (!job.problem.empty()) {
+      refuse(job.problem);
+      return false;
+    }
+    const PathInfo out = inspect_path(job.output);
+    switch (out.kind) {
+      case PathKind::Regular:
+        if (options_.overwrite) return true;
+        r.status = FileStatus::Skipped;
+        r.error = "the output exists (--overwrite to redo it)";
+        finish(i, std::move(r));
+        return false;
+      case PathKind::Directory:
+        refuse("the output path is a folder; nothing was written");
+        return false;
+      case PathKind::Unusable:
+        refuse(out.reason + "; nothing was written");
+        return false;
+      case PathKind::Missing:
+      case PathKind::Stream:  // written in place (a FIFO, /dev/null): never "done" already
+        return true;
+    }
+    return true;
   }
 
   // Stage 1: skip what is done, decode the rest (one image ahead).
   void read_all() {
-    for (size_t i = 0; i < jobs_.size() && !stop_requested(); ++i) {
+    for (size_t i = 0; i < jobs_.size() && !options_.stop(); ++i) {
       FileResult r;
       r.job = jobs_[i];
-      std::error_code ec;
-      if (!options_.overwrite && fs::exists(jobs_[i].output, ec)) {
-        r.status = FileStatus::Skipped;
-        r.error = "the output exists (--overwrite to redo it)";
-        finish(i, std::move(r));
-        continue;
-      }
+      if (!check_output(i, r)) continue;
       Decoded d;
       d.index = i;
       d.start = Clock::now();
       ReadOptions read = options_.read;
-      read.on_header = [&](const ImageProbe& probe) {
-        d.held = decoded_bytes(probe);
+      read.file.stop = options_.stop;
+      const std::string ext = fs::path(jobs_[i].output).extension().string();
+      read.on_header = [&](const ImageProbe& probe, std::size_t bytes_needed) {
+        // Refused before the work if the result cannot be written.
+        const bool swapped = orientation_to_apply(probe) >= 5;
+        const int scale = upscaler_.scale();
+        check_encodable(ext,
+                        cv::Size((swapped ? probe.height : probe.width) * scale,
+                                 (swapped ? probe.width : probe.height) * scale),
+                        jobs_[i].output);
+        d.held = bytes_needed;
         gate_.acquire(d.held);
       };
       try {
@@ -207,10 +234,21 @@ class Batch {
         r.input_size = d.pixels.size();
         r.channels = d.pixels.channels();
         r.bit_depth = d.pixels.depth() == CV_16U ? 16 : 8;
+      } catch (const Cancelled&) {
+        gate_.release(d.held);
+        cancel(i, std::move(r), "not processed: interrupted");
+        continue;
       } catch (...) {
         gate_.release(d.held);
-        fail(i, std::move(r), std::current_exception());
+        fail(i, std::move(r), std::current_exception(), jobs_[i].input);
         continue;
+      }
+      // The file's bytes and the decoder's buffers are gone: only the pixels
+      // are held from here on.
+      const size_t pixels = d.pixels.total() * d.pixels.elemSize();
+      if (d.held > pixels) {
+        gate_.release(d.held - pixels);
+        d.held = pixels;
       }
       d.result = std::move(r);
       decoded_.push(std::move(d));
@@ -222,10 +260,9 @@ class Batch {
   void upscale_all() {
     while (auto d = decoded_.pop()) {
       FileResult& r = d->result;
-      if (stop_requested()) {
+      if (options_.stop()) {
         gate_.release(d->held);
-        r.error = "not processed: interrupted";
-        finish(d->index, std::move(r));
+        cancel(d->index, std::move(r), "not processed: interrupted");
         continue;
       }
       // Whatever the other stages hold is not available to the network.
@@ -241,19 +278,18 @@ class Batch {
           observer_.started(d->index, jobs_[d->index], d->pixels.size(), plan);
         }
         out = upscaler_.upscale(d->pixels, options_.mode, [this](double f) {
-          if (stop_requested()) throw Cancelled();
+          if (options_.stop()) throw Cancelled();
           std::lock_guard<std::mutex> lock(observer_mutex_);
           observer_.progress(f);
         });
         r.upscale_seconds = seconds_since(start);
       } catch (const Cancelled&) {
         gate_.release(d->held);
-        r.error = "not finished: interrupted";
-        finish(d->index, std::move(r));
+        cancel(d->index, std::move(r), "not finished: interrupted");
         continue;
       } catch (...) {
         gate_.release(d->held);
-        fail(d->index, std::move(r), std::current_exception());
+        fail(d->index, std::move(r), std::current_exception(), jobs_[d->index].input);
         continue;
       }
       gate_.release(d->held);
@@ -290,13 +326,13 @@ class Batch {
         TempFileHooks hooks;
         hooks.created = register_temp_file;
         hooks.finished = unregister_temp_file;
-        write_file_atomic(job.output, bytes, &hooks);
+        write_file(job.output, bytes, &hooks);
         r.status = FileStatus::Done;
         r.error.clear();
       } catch (...) {
         r.seconds = seconds_since(u->start);
         gate_.release(u->held);
-        fail(u->index, std::move(r), std::current_exception());
+        fail(u->index, std::move(r), std::current_exception(), jobs_[u->index].output);
         continue;
       }
       r.seconds = seconds_since(u->start);

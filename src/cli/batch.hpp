@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ struct BatchOptions {
   bool overwrite = false;
   Mode mode = Mode::Auto;
   std::size_t max_memory = 0;  ///< bytes for everything the batch holds
+  /// Polled between files and while reading and upscaling one; true cancels
+  /// what is left (the file being written is finished).
+  std::function<bool()> stop = [] { return false; };
 };
 
 /// What the batch reports, from its three threads (calls are serialised).
@@ -49,8 +53,11 @@ class BatchObserver {
   virtual void finished(size_t index, const FileResult& result) = 0;
 };
 
-/// Runs the jobs in order; one failure does not stop the others; a stop
-/// signal (see signals.hpp) cancels the rest. Returns one result per job.
+/// Runs the jobs in order; one failure does not stop the others (any
+/// exception becomes that file's one-line error); `options.stop` cancels the
+/// rest. An output that exists is skipped unless `overwrite`; one that is a
+/// folder or cannot be written fails; a FIFO or /dev/null is written in
+/// place. Returns one result per job.
 std::vector<FileResult> run_batch(Upscaler& upscaler, const std::vector<Job>& jobs,
                                   const BatchOptions& options, BatchObserver& observer);
 

@@ -7,16 +7,10 @@
 
 #include <CLI/App.hpp>
 
+#include "scoring.hpp"
 #include "speed_bench.hpp"
 
 namespace fdiwn::cli {
-
-struct ScoringArgs {
-  int crop_border = -1;  ///< -1: the scale
-  bool rgb = false;
-  std::string csv;
-  std::string json;
-};
 
 struct BenchArgs {
   std::string hr;
@@ -44,7 +38,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args);
 CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args);
 
 /// Both return 0, or 1 if some image failed (it is reported and left out
-/// of the mean); usage errors are thrown.
+/// of the mean); usage errors are thrown, and Cancelled on a stop signal.
+/// Neither writes over any of its inputs: --save-sr, --csv and --json are
+/// checked against every image they read before any work.
 int run_bench(const BenchArgs& args);
 int run_metrics(const MetricsArgs& args);
 

@@ -1,6 +1,10 @@
 // Exit codes of the fdiwn command, documented in the README and --help.
 #pragma once
 
+#include <exception>
+
+#include "fdiwn/errors.hpp"
+
 namespace fdiwn::cli {
 
 enum ExitCode : int {
@@ -10,6 +14,15 @@ enum ExitCode : int {
   kExitWeights = 3,       ///< the weights could not be loaded
   kExitInterrupted = 130  ///< stopped by SIGINT/SIGTERM (outputs cleaned up)
 };
+
+/// The exit code for an error that ends the whole run (main maps them the
+/// same way): weights 3, usage 2, anything else 1.
+inline int exit_code_for(const std::exception& e) {
+  if (dynamic_cast<const WeightsError*>(&e)) return kExitWeights;
+  if (dynamic_cast<const InvalidArgument*>(&e)) return kExitUsage;
+  if (dynamic_cast<const Cancelled*>(&e)) return kExitInterrupted;
+  return kExitFailed;
+}
 
 /// The text --help prints under "Exit codes".
 inline constexpr const char* kExitCodeHelp =

@@ -1,13 +1,16 @@
 #include "jobs.hpp"
 
+#include <limits.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <system_error>
 
 #include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
 #include "fdiwn/image_io.hpp"
+#include "output_guard.hpp"
 
 namespace fdiwn::cli {
 
@@ -26,11 +29,8 @@ std::string extension_of(const fs::path& p) {
   return lower(e.empty() ? e : e.substr(1));
 }
 
-// The path that identifies a file whatever way it was spelled.
 fs::path identity(const fs::path& p) {
-  std::error_code ec;
-  fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
-  return ec ? fs::absolute(p).lexically_normal() : c;
+  return file_identity(p.string());
 }
 
 bool is_hidden(const fs::path& p) {
@@ -41,45 +41,124 @@ bool is_hidden(const fs::path& p) {
 struct Found {
   fs::path file;
   fs::path relative;  // to the folder it was found in (the file name for a file input)
+  bool from_folder = false;
 };
 
-void scan_folder(const fs::path& root, bool recursive, const fs::path& skip_dir,
-                 std::vector<Found>& found, std::vector<std::string>& ignored) {
-  std::vector<fs::path> entries;
-  std::error_code ec;
-  if (recursive) {
-    auto it =
-        fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      const fs::path& p = it->path();
-      // Hidden folders, and the output folder when it lies inside the input
-      // folder (its files would otherwise be upscaled again on a re-run).
-      if (it->is_directory(ec) && (is_hidden(p) || identity(p) == skip_dir)) {
-        it.disable_recursion_pending();
+// Lists a folder (and, if asked, its sub-folders: by hand, so that each one
+// that cannot be listed is reported rather than silently skipped). Symbolic
+// links to folders are not followed (no loops); entries that are not regular
+// files are reported with the reason.
+class FolderScan {
+ public:
+  FolderScan(const fs::path& root, bool recursive, const fs::path& skip_dir, JobList& list,
+             std::vector<Found>& found)
+      : root_(root), recursive_(recursive), skip_dir_(skip_dir), list_(list), found_(found) {}
+
+  void run() {
+    std::vector<fs::path> folders{root_};
+    while (!folders.empty()) {
+      const fs::path dir = folders.back();
+      folders.pop_back();
+      std::vector<fs::path> entries;
+      std::error_code ec;
+      for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+           it.increment(ec)) {
+        entries.push_back(it->path());
+      }
+      if (ec) {
+        if (dir == root_) {
+          throw InvalidArgument(root_.string() + ": cannot list the folder: " + ec.message());
+        }
+        skip(dir, "cannot list the folder (" + ec.message() + ")");
         continue;
       }
-      entries.push_back(p);
+      std::sort(entries.begin(), entries.end());
+      std::vector<fs::path> subfolders;
+      for (const auto& p : entries) visit(p, subfolders);
+      // Depth first, in name order.
+      folders.insert(folders.end(), subfolders.rbegin(), subfolders.rend());
     }
-  } else {
-    for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
-      entries.push_back(it->path());
+    std::sort(found_.begin() + static_cast<std::ptrdiff_t>(first_), found_.end(),
+              [](const Found& a, const Found& b) { return a.file < b.file; });
+  }
+
+ private:
+  void skip(const fs::path& p, const std::string& why) {
+    list_.skipped.push_back(p.string() + ": " + why + "; skipped");
+  }
+
+  void visit(const fs::path& p, std::vector<fs::path>& subfolders) {
+    if (is_hidden(p)) return;  // hidden files, our temporary files included
+    if (p.string().size() >= PATH_MAX) {
+      skip(p, "the path is longer than " + std::to_string(PATH_MAX - 1) + " bytes");
+      return;
+    }
+    std::error_code ec;
+    const bool link = fs::is_symlink(fs::symlink_status(p, ec));
+    const PathInfo info = inspect_path(p.string());
+    switch (info.kind) {
+      case PathKind::Directory:
+        if (!recursive_) return;
+        if (link) {
+          skip(p, "is a symbolic link to a folder, which is not followed");
+        } else if (identity(p) != skip_dir_) {
+          // The output folder inside the input folder is left out: its files
+          // would otherwise be upscaled again on a re-run.
+          subfolders.push_back(p);
+        }
+        return;
+      case PathKind::Regular:
+        if (!is_readable_extension(extension_of(p))) {
+          list_.ignored.push_back(p.string());
+        } else {
+          found_.push_back({p, p.lexically_relative(root_), true});
+        }
+        return;
+      case PathKind::Missing:
+        return;  // removed while we looked
+      case PathKind::Stream:
+      case PathKind::Unusable:
+        skip(p, info.reason + (info.reason.rfind("is ", 0) == 0 ? ", not a regular file" : ""));
+        return;
     }
   }
-  if (ec) throw InvalidArgument(root.string() + ": cannot list the folder: " + ec.message());
-  std::sort(entries.begin(), entries.end());
-  for (const auto& p : entries) {
-    std::error_code fec;
-    if (!fs::is_regular_file(p, fec) || is_hidden(p)) continue;  // incl. our temp files
-    if (!is_readable_extension(extension_of(p))) {
-      ignored.push_back(p.string());
+
+  fs::path root_;
+  bool recursive_;
+  fs::path skip_dir_;
+  JobList& list_;
+  std::vector<Found>& found_;
+  std::size_t first_ = found_.size();
+};
+
+// Drops the files found in folders that another input's output would
+// replace: what an earlier run of the same command wrote next to its inputs
+// (-i d -o d --name '{name}_x2.{ext}'). They are results, not inputs.
+void drop_earlier_outputs(std::vector<Job>& jobs, const std::vector<bool>& from_folder,
+                          std::vector<std::string>& skipped) {
+  std::map<fs::path, std::string> output_of;
+  for (const auto& j : jobs) output_of.emplace(identity(j.output), j.input);
+  std::vector<Job> kept;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const auto it = output_of.find(identity(jobs[i].input));
+    if (from_folder[i] && it != output_of.end() && it->second != jobs[i].input) {
+      skipped.push_back(jobs[i].input + ": is the output of " + it->second + "; skipped");
       continue;
     }
-    found.push_back({p, p.lexically_relative(root)});
+    kept.push_back(jobs[i]);
   }
+  jobs = std::move(kept);
 }
 
 }  // namespace
+
+std::string format_of_extension(std::string extension) {
+  if (!extension.empty() && extension[0] == '.') extension.erase(0, 1);
+  extension = lower(extension);
+  if (extension == "jpg" || extension == "jpe") return "jpeg";
+  if (extension == "tif") return "tiff";
+  return extension;
+}
 
 std::string expand_name(const std::string& pattern, const std::string& stem, const std::string& ext,
                         int scale) {
@@ -114,6 +193,10 @@ std::string expand_name(const std::string& pattern, const std::string& stem, con
 
 JobList plan_jobs(const JobRequest& request) {
   if (request.inputs.empty()) throw InvalidArgument("no input given (-i)");
+  if (request.output.empty()) throw InvalidArgument("-o is empty: give an output file or folder");
+  for (const auto& in : request.inputs) {
+    if (in.empty()) throw InvalidArgument("-i has an empty file name");
+  }
   if (!request.format.empty() && !is_writable_extension(request.format)) {
     throw InvalidArgument("--format " + request.format +
                           ": cannot write that format (png, jpg, webp, tiff, bmp, ppm, pgm)");
@@ -132,17 +215,20 @@ JobList plan_jobs(const JobRequest& request) {
   std::vector<Found> found;
   for (const auto& in : request.inputs) {
     const fs::path p(in);
-    if (!fs::exists(p, ec)) throw InvalidArgument(in + ": no such file or folder");
-    if (fs::is_directory(p, ec)) {
-      scan_folder(p, request.recursive, out_dir_identity, found, list.ignored);
+    const PathInfo info = inspect_path(in);
+    if (info.kind == PathKind::Missing) throw InvalidArgument(in + ": no such file or folder");
+    if (info.kind == PathKind::Directory) {
+      FolderScan(p, request.recursive, out_dir_identity, list, found).run();
     } else {
-      found.push_back({p, p.filename()});
+      // Not a regular file: the reader refuses it, naming the reason.
+      found.push_back({p, p.filename(), false});
     }
   }
 
   if (single_file && !output_is_folder) {
-    std::string ext = extension_of(out);
-    if (!request.format.empty() && ext != lower(request.format)) {
+    const std::string ext = extension_of(out);
+    if (!request.format.empty() &&
+        format_of_extension(ext) != format_of_extension(request.format)) {
       throw InvalidArgument(request.output + ": the extension does not match --format " +
                             request.format);
     }
@@ -151,7 +237,7 @@ JobList plan_jobs(const JobRequest& request) {
                                                   ? ": no extension to choose the image format from"
                                                   : ": cannot write ." + ext + " images"));
     }
-    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0]});
+    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], ""});
     list.output_folder = out.has_parent_path() ? out.parent_path().string() : ".";
   } else {
     // "out/" -> "out", for messages.
@@ -161,29 +247,49 @@ JobList plan_jobs(const JobRequest& request) {
       throw InvalidArgument(request.output +
                             ": is a file, but several inputs need an output folder");
     }
+    std::vector<bool> from_folder;
     for (const auto& f : found) {
       std::string ext = request.format.empty() ? extension_of(f.file) : lower(request.format);
       if (!is_writable_extension(ext)) ext = "png";
       const std::string name = expand_name(pattern, f.file.stem().string(), ext, request.scale);
+      // The written format is the name's extension: it must be one fdiwn
+      // writes, and the one --format asks for.
+      const std::string name_ext = extension_of(name);
+      if (!is_writable_extension(name_ext)) {
+        throw InvalidArgument("--name '" + pattern + "' makes '" + name +
+                              "', whose extension is not an image format fdiwn writes (png, jpg, "
+                              "webp, tiff, bmp, ppm, pgm); end the pattern with .{ext}");
+      }
+      if (!request.format.empty() &&
+          format_of_extension(name_ext) != format_of_extension(request.format)) {
+        throw InvalidArgument("--name '" + pattern + "' makes '" + name +
+                              "', which does not match --format " + request.format);
+      }
       const fs::path dest = out / f.relative.parent_path() / name;
-      list.jobs.push_back({f.file.string(), dest.lexically_normal().string(), f.relative.string()});
+      list.jobs.push_back(
+          {f.file.string(), dest.lexically_normal().string(), f.relative.string(), ""});
+      from_folder.push_back(f.from_folder);
     }
+    drop_earlier_outputs(list.jobs, from_folder, list.skipped);
   }
 
   // Never write over an input, and never write two results to one file.
-  std::map<fs::path, std::string> inputs;
-  for (const auto& j : list.jobs) inputs.emplace(identity(j.input), j.input);
-  std::map<fs::path, std::string> outputs;
-  for (const auto& j : list.jobs) {
-    const fs::path id = identity(j.output);
-    if (auto it = inputs.find(id); it != inputs.end()) {
-      throw InvalidArgument(j.output + ": the output would overwrite the input " + it->second +
-                            "; choose another -o or --name");
+  OutputGuard guard;
+  for (const auto& j : list.jobs) guard.add_input(j.input);
+  for (auto& j : list.jobs) {
+    if (const auto c = guard.claim(j.output, j.input)) {
+      if (c->with_input) {
+        throw InvalidArgument(j.output + ": the output would overwrite the input " + c->other +
+                              "; choose another -o or --name");
+      }
+      const bool same_stem = fs::path(c->other).stem() == fs::path(j.input).stem();
+      throw InvalidArgument(
+          j.output + ": both " + c->other + " and " + j.input + " would be written there; " +
+          (same_stem ? "their names differ only in the extension: rename one of them, or "
+                       "upscale them into different folders"
+                     : "use {name} in --name"));
     }
-    if (auto [it, fresh] = outputs.emplace(id, j.input); !fresh) {
-      throw InvalidArgument(j.output + ": both " + it->second + " and " + j.input +
-                            " would be written there; use --name with {ext}, or --format");
-    }
+    if (const auto problem = output_path_problem(j.output)) j.problem = *problem;
   }
   return list;
 }

@@ -47,6 +47,7 @@ std::string json_report(const RunInfo& run, const std::vector<FileResult>& resul
       {"seconds", run.seconds},
       {"interrupted", run.interrupted},
       {"exit_code", run.exit_code},
+      {"error", run.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.error)},
   };
   // File names need not be valid UTF-8 on Linux; replace what is not.
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -16,6 +16,7 @@ struct RunInfo {
   bool interrupted = false;
   int exit_code = 0;
   std::string shard = "0/1";
+  std::string error;  ///< why the run did not start (a usage or weights error), or empty
 };
 
 /// One JSON document: the run, then one object per file (input, output,

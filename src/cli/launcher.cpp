@@ -14,6 +14,7 @@
 // this executable does not link LibTorch and loads it only after setenv().
 // Values the user set are left alone.
 #include <dlfcn.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -38,6 +39,17 @@ std::string executable_dir() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Loading LibTorch takes a third of a second; a SIGINT/SIGTERM/SIGHUP
+  // arriving meanwhile must not kill the process before the command has its
+  // handlers. Blocked here, such a signal waits; the command unblocks them
+  // once its handlers are in place (signals.cpp), and the signal is then
+  // delivered to them. Threads the libraries start while loading inherit the
+  // mask, so the signal goes to the command's own thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
+  ::sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+
   if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr) {
     ::setenv("GOMP_SPINCOUNT", FDIWN_GOMP_SPINCOUNT, /*overwrite=*/0);
   }

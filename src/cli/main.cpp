@@ -4,10 +4,16 @@
 // libfdiwn_cli.so, which the fdiwn launcher loads.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <new>
+#include <string_view>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -18,24 +24,47 @@
 #include "fdiwn/errors.hpp"
 #include "fdiwn/version.hpp"
 #include "info_command.hpp"
+#include "library_messages.hpp"
+#include "printable.hpp"
+#include "signals.hpp"
 #include "status_line.hpp"
 #include "upscale_command.hpp"
 
 namespace {
 
+// The message of a log line with control characters escaped (see
+// printable.hpp): every message passes here, whoever built it.
+class PrintableMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string text =
+        fdiwn::cli::printable(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<PrintableMessage>();
+  }
+};
+
 // On a terminal the log shares stderr with the progress bar; elsewhere
-// (pipes, files, CI) it is plain lines.
-std::shared_ptr<fdiwn::cli::StatusLineSink> setup_logging(int verbosity, bool quiet) {
+// (pipes, files, CI) it is plain lines. `out` is the original stderr (see
+// library_messages.hpp).
+std::shared_ptr<fdiwn::cli::StatusLineSink> setup_logging(std::FILE* out, int verbosity,
+                                                          bool quiet) {
   std::shared_ptr<fdiwn::cli::StatusLineSink> status;
   std::shared_ptr<spdlog::logger> logger;
-  if (::isatty(STDERR_FILENO) && !quiet) {
-    status = std::make_shared<fdiwn::cli::StatusLineSink>();
+  if (::isatty(::fileno(out)) && !quiet) {
+    status = std::make_shared<fdiwn::cli::StatusLineSink>(out);
     logger = std::make_shared<spdlog::logger>("fdiwn", status);
   } else {
-    logger = std::make_shared<spdlog::logger>("fdiwn",
-                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger = std::make_shared<spdlog::logger>(
+        "fdiwn",
+        std::make_shared<spdlog::sinks::stdout_sink_base<spdlog::details::console_mutex>>(out));
   }
-  logger->set_pattern("%l: %v");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<PrintableMessage>('*').set_pattern("%l: %*");
+  logger->set_formatter(std::move(formatter));
   logger->set_level(quiet           ? spdlog::level::err
                     : verbosity > 0 ? spdlog::level::debug
                                     : spdlog::level::info);
@@ -43,11 +72,35 @@ std::shared_ptr<fdiwn::cli::StatusLineSink> setup_logging(int verbosity, bool qu
   return status;
 }
 
+// Runs the parsed subcommand; an exception that ends the whole run is
+// logged and mapped to its exit code (per-file failures never get here).
+int run_parsed(const std::function<int()>& command) {
+  using namespace fdiwn::cli;
+  try {
+    const int code = command();
+    return stop_requested() && code == kExitOk ? kExitInterrupted : code;
+  } catch (const fdiwn::Cancelled&) {
+    spdlog::warn("interrupted");
+    return kExitInterrupted;
+  } catch (const fdiwn::Error& e) {
+    spdlog::error("{}", e.what());
+    return exit_code_for(e);
+  } catch (const std::bad_alloc&) {
+    spdlog::error("out of memory");
+    return kExitFailed;
+  } catch (const std::exception& e) {
+    spdlog::error("unexpected error: {}", e.what());
+    return kExitFailed;
+  }
+}
+
 }  // namespace
 
 // Called by the launcher (launcher.cpp) once the process is set up.
 extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, char** argv) {
   using namespace fdiwn::cli;
+  // First of all, so that no stop signal finds the process without them.
+  install_signal_handlers();
   CLI::App app{"fdiwn: FDIWN single-image super-resolution (x2, x3, x4) on the CPU", "fdiwn"};
   app.set_version_flag("-V,--version", FDIWN_VERSION_STRING);
   app.require_subcommand(1);
@@ -73,28 +126,25 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  const auto status_line = setup_logging(verbosity, quiet);
-  // OpenCV's decoders log their own complaints to stderr; ours name the file
-  // and the reason in one line.
+  const auto status_line = setup_logging(log_stream(), verbosity, quiet);
+  // OpenCV's decoders log their own complaints, and libpng and libtiff print
+  // theirs to stderr: ours name the file and the reason in one line, theirs
+  // are shown with -v.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  capture_library_messages();
 
-  try {
+  const int code = run_parsed([&] {
     if (upscale->parsed()) return run_upscale(upscale_args, status_line.get());
     if (bench->parsed()) return run_bench(bench_args);
     if (metrics->parsed()) return run_metrics(metrics_args);
     if (info->parsed()) return run_info(info_args);
-  } catch (const fdiwn::WeightsError& e) {
-    spdlog::error("{}", e.what());
-    return kExitWeights;
-  } catch (const fdiwn::InvalidArgument& e) {
-    spdlog::error("{}", e.what());
-    return kExitUsage;
-  } catch (const fdiwn::Error& e) {
-    spdlog::error("{}", e.what());
-    return kExitFailed;
-  } catch (const std::exception& e) {
-    spdlog::error("unexpected error: {}", e.what());
-    return kExitFailed;
+    return static_cast<int>(kExitUsage);
+  });
+  // What was printed must have reached standard output (not a closed pipe,
+  // not a full disk): a report that did not arrive is not a success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    spdlog::error("cannot write to standard output: {}", std::strerror(errno));
+    return code == kExitOk ? kExitFailed : code;
   }
-  return kExitUsage;
+  return code;
 }

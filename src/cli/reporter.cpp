@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "printable.hpp"
+
 namespace fdiwn::cli {
 
 namespace {
@@ -53,7 +55,7 @@ void Reporter::count(size_t index) {
 void Reporter::started(size_t index, const Job& job, cv::Size size, const RunPlan& plan) {
   if (!current_.empty()) count(current_index_);
   current_index_ = index;
-  current_ = job.display;
+  current_ = printable(job.display);
   current_mp_ = megapixels(size);
   current_fraction_ = 0;
   current_start_ = Clock::now();
@@ -117,7 +119,7 @@ void Reporter::redraw(bool force) {
     eta = format_duration(elapsed / done_units * (total_ - done_units));
   }
 
-  const int width = StatusLineSink::terminal_width();
+  const int width = status_line_->terminal_width();
   const int bar_width = std::clamp(width / 5, 10, 30);
   const int filled =
       static_cast<int>(std::round(bar_width * done_units / std::max<size_t>(total_, 1)));

@@ -5,6 +5,7 @@
 
 #include "fdiwn/errors.hpp"
 #include "fdiwn/version.hpp"
+#include "printable.hpp"
 
 namespace fdiwn::cli {
 
@@ -15,9 +16,21 @@ std::string protocol(const ScoreSet& set) {
          std::to_string(set.crop_border);
 }
 
-// PSNR of identical images is infinite; JSON has no infinity.
+// PSNR of identical images is infinite, and JSON has no infinity: it is
+// written as the string "inf" (null would read as "no value").
 nlohmann::json number(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  if (std::isfinite(v)) return v;
+  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v > 0 ? "inf" : "-inf");
+}
+
+double number_from(const nlohmann::json& j) {
+  if (j.is_string()) {
+    const std::string s = j.get<std::string>();
+    if (s == "inf") return INFINITY;
+    if (s == "-inf") return -INFINITY;
+    throw nlohmann::json::type_error::create(302, "a number or \"inf\" was expected", &j);
+  }
+  return j.is_null() ? NAN : j.get<double>();
 }
 
 std::string csv_field(const std::string& s) {
@@ -60,11 +73,13 @@ void print_row(std::FILE* out, const ImageScore& r) {
   const std::string size =
       r.lr_size.empty() ? "-"
                         : std::to_string(r.lr_size.width) + "x" + std::to_string(r.lr_size.height);
+  const std::string name = printable(r.name);
   if (!r.error.empty()) {
-    std::fprintf(out, "%-24s %11s   failed: %s\n", r.name.c_str(), size.c_str(), r.error.c_str());
+    std::fprintf(out, "%-24s %11s   failed: %s\n", name.c_str(), size.c_str(),
+                 printable(r.error).c_str());
     return;
   }
-  std::fprintf(out, "%-24s %11s %9.4f %8.4f", r.name.c_str(), size.c_str(), r.psnr, r.ssim);
+  std::fprintf(out, "%-24s %11s %9.4f %8.4f", name.c_str(), size.c_str(), r.psnr, r.ssim);
   if (r.seconds >= 0) {
     std::fprintf(out, " %9.3f %9.4f", r.seconds,
                  r.seconds > 0 ? static_cast<double>(r.lr_size.area()) / 1e6 / r.seconds : 0.0);
@@ -76,6 +91,12 @@ void print_row(std::FILE* out, const ImageScore& r) {
 void print_mean(std::FILE* out, const ScoreSet& set) {
   const SetMean m = mean_of(set);
   const std::string label = "mean of " + std::to_string(m.count);
+  if (m.count == 0) {
+    // No image was scored: there is no mean to print (0.0000 would read as one).
+    std::fprintf(out, "%-24s %11s %9s %8s\n", label.c_str(), "", "-", "-");
+    std::fflush(out);
+    return;
+  }
   std::fprintf(out, "%-24s %11s %9.4f %8.4f", label.c_str(), "", m.psnr, m.ssim);
   if (m.seconds > 0) std::fprintf(out, " %9.3f %9.4f", m.seconds, m.megapixels / m.seconds);
   std::fprintf(out, "\n");
@@ -103,7 +124,12 @@ std::string to_csv(const std::vector<ScoreSet>& sets) {
       os << "," << csv_field(r.error) << "\n";
     }
     const SetMean m = mean_of(set);
-    os << common << "MEAN,,,,," << m.psnr << "," << m.ssim << "," << m.seconds << ",\n";
+    os << common << "MEAN,,,,,";
+    if (m.count > 0)
+      os << m.psnr << "," << m.ssim;
+    else
+      os << ",";
+    os << "," << m.seconds << ",\n";
   }
   return os.str();
 }
@@ -135,8 +161,8 @@ nlohmann::json to_json(const std::vector<ScoreSet>& sets) {
                     {"images", std::move(images)},
                     {"mean",
                      {{"count", m.count},
-                      {"psnr", number(m.psnr)},
-                      {"ssim", number(m.ssim)},
+                      {"psnr", m.count ? number(m.psnr) : nlohmann::json(nullptr)},
+                      {"ssim", m.count ? number(m.ssim) : nlohmann::json(nullptr)},
                       {"seconds", m.seconds},
                       {"mp_per_second", m.seconds > 0 ? m.megapixels / m.seconds : 0.0}}}});
   }
@@ -163,8 +189,9 @@ std::vector<ScoreSet> from_json(const nlohmann::json& doc, const std::string& so
         if (j.contains("error")) {
           r.error = j.at("error").get<std::string>();
         } else {
-          r.psnr = j.at("psnr").is_null() ? INFINITY : j.at("psnr").get<double>();
-          r.ssim = j.at("ssim").get<double>();
+          // Older results wrote an infinite PSNR as null.
+          r.psnr = j.at("psnr").is_null() ? INFINITY : number_from(j.at("psnr"));
+          r.ssim = number_from(j.at("ssim"));
         }
         r.seconds = j.value("seconds", -1.0);
         set.images.push_back(std::move(r));

@@ -1,5 +1,6 @@
 #include "signals.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <array>
@@ -46,9 +47,22 @@ void install_signal_handlers() {
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: blocking calls should notice
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
-  // Writing --json to a closed pipe must be an error, not a silent death.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    // A signal ignored by whoever started us (nohup, a shell's background
+    // job without job control) stays ignored.
+    struct sigaction old;
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    ::sigaction(sig, &sa, nullptr);
+    sigaddset(&stop_signals, sig);
+  }
+  // Writing to a closed pipe (--json | head) must be an error we report,
+  // not a silent death by SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  // The launcher blocks these signals until now (launcher.cpp); one that
+  // arrived meanwhile is delivered here, to the handler.
+  ::pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
 }
 
 bool stop_requested() {

@@ -8,6 +8,10 @@
 
 namespace fdiwn::cli {
 
+/// Installs the handlers (leaving a signal that was ignored when fdiwn started
+/// ignored, so that nohup still protects it), ignores SIGPIPE and unblocks
+/// the stop signals the launcher blocked. Called first thing in main, so
+/// that no signal finds the process without its handler.
 void install_signal_handlers();
 
 /// True once a stop signal arrived.

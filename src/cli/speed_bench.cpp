@@ -17,8 +17,10 @@
 
 #include "exit_codes.hpp"
 #include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
 #include "fdiwn/image_io.hpp"
 #include "fdiwn/upscaler.hpp"
+#include "library_messages.hpp"
 #include "values.hpp"
 
 namespace fdiwn::cli {
@@ -129,6 +131,7 @@ CaseResult run_case(const Case& c, int repeat, int threads) {
   if (pid < 0) throw Error("fork failed");
   if (pid == 0) {
     ::dup2(pipe_fds[1], STDOUT_FILENO);
+    ::dup2(original_stderr(), STDERR_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
     const std::string rep = std::to_string(repeat), thr = std::to_string(threads);
@@ -174,6 +177,7 @@ double startup_seconds(int scale) {
     const auto start = Clock::now();
     const pid_t pid = ::fork();
     if (pid == 0) {
+      ::dup2(original_stderr(), STDERR_FILENO);
       const std::string s = std::to_string(scale);
       ::execl("/proc/self/exe", "fdiwn", "-q", "upscale", "-i", in.c_str(), "-o", out.c_str(), "-s",
               s.c_str(), "--overwrite", static_cast<char*>(nullptr));
@@ -259,7 +263,7 @@ int run_speed(const SpeedArgs& args) {
                                 {"cases", rows},
                                 {"startup_seconds", startup}};
     const std::string text = doc.dump(2) + "\n";
-    write_file_atomic(args.json, std::vector<unsigned char>(text.begin(), text.end()));
+    write_file(args.json, text);
   }
   return code;
 }

@@ -26,37 +26,37 @@ const char* colour(spdlog::level::level_enum level) {
 }
 }  // namespace
 
-int StatusLineSink::terminal_width() {
+int StatusLineSink::terminal_width() const {
   winsize ws{};
-  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
+  if (::ioctl(::fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
   return 80;
 }
 
 void StatusLineSink::set_status(const std::string& status) {
   std::lock_guard<std::mutex> lock(mutex_);
   status_ = status;
-  std::fputs(kClearLine, stderr);
+  std::fputs(kClearLine, out_);
   draw_status_locked();
 }
 
 void StatusLineSink::sink_it_(const spdlog::details::log_msg& msg) {
   spdlog::memory_buf_t formatted;
   formatter_->format(msg, formatted);
-  std::fputs(kClearLine, stderr);
+  std::fputs(kClearLine, out_);
   const char* c = colour(msg.level);
-  std::fputs(c, stderr);
-  std::fwrite(formatted.data(), 1, formatted.size(), stderr);
-  if (*c) std::fputs("\033[0m", stderr);
+  std::fputs(c, out_);
+  std::fwrite(formatted.data(), 1, formatted.size(), out_);
+  if (*c) std::fputs("\033[0m", out_);
   draw_status_locked();
 }
 
 void StatusLineSink::flush_() {
-  std::fflush(stderr);
+  std::fflush(out_);
 }
 
 void StatusLineSink::draw_status_locked() {
-  if (!status_.empty()) std::fputs(status_.c_str(), stderr);
-  std::fflush(stderr);
+  if (!status_.empty()) std::fputs(status_.c_str(), out_);
+  std::fflush(out_);
 }
 
 }  // namespace fdiwn::cli

@@ -2,6 +2,7 @@
 // at the bottom: log messages are printed above it and it is redrawn.
 #pragma once
 
+#include <cstdio>
 #include <mutex>
 #include <string>
 
@@ -11,10 +12,12 @@ namespace fdiwn::cli {
 
 class StatusLineSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
+  /// Draws on `out` (a terminal).
+  explicit StatusLineSink(std::FILE* out) : out_(out) {}
   /// `status` is drawn as is (no newline); empty removes it.
   void set_status(const std::string& status);
-  /// Terminal width in columns (80 if unknown).
-  static int terminal_width();
+  /// Width in columns of the terminal drawn on (80 if unknown).
+  int terminal_width() const;
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override;
@@ -22,6 +25,7 @@ class StatusLineSink : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   void draw_status_locked();
+  std::FILE* out_;
   std::string status_;
 };
 

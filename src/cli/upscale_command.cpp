@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "batch.hpp"
 #include "exit_codes.hpp"
 #include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
 #include "fdiwn/upscaler.hpp"
 #include "jobs.hpp"
 #include "json_report.hpp"
@@ -102,9 +104,33 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   return cmd;
 }
 
-int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
+namespace {
+
+// A failure to deliver it (a closed pipe) is reported once, by main, which
+// checks standard output at the end of every command.
+void write_json(const std::string& doc) {
+  std::fwrite(doc.data(), 1, doc.size(), stdout);
+  std::fflush(stdout);
+}
+
+RunInfo run_info(const UpscaleArgs& args) {
+  RunInfo run;
+  run.scale = args.scale;
+  run.mode = args.mode;
+  run.tta = args.tta;
+  run.shard = args.shard.empty() ? "0/1" : args.shard;
+  return run;
+}
+
+int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   const auto start = std::chrono::steady_clock::now();
   // Everything that can be checked without the weights, first.
+  const int cpus = std::max(1, default_thread_count());
+  if (args.threads > 4 * cpus) {
+    throw InvalidArgument("-j " + std::to_string(args.threads) +
+                          ": more than 4 threads per core (" + std::to_string(cpus) +
+                          " cores here) only slows the network down");
+  }
   JobRequest request;
   request.inputs = args.inputs;
   request.output = args.output;
@@ -125,20 +151,25 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
                  list.ignored.size() == 1 ? "" : "s", list.ignored.size() == 1 ? "is" : "are",
                  list.ignored.front());
   }
+  for (const auto& s : list.skipped) spdlog::warn("{}", s);
   BatchOptions batch;
   batch.read.max_pixels = parse_pixel_count(args.max_pixels);
   batch.max_memory = args.max_memory.empty()
                          ? default_memory_budget()
                          : parse_memory_size(args.max_memory, available_memory());
+  // A file is read whole before it is decoded: one larger than the batch's
+  // share of the budget for images in flight is refused unread.
+  batch.read.file.max_bytes = batch.max_memory / 2;
+  batch.read.file.max_bytes_reason =
+      "half the memory budget (" + format_bytes(batch.max_memory) + ", --max-memory)";
   batch.overwrite = args.overwrite;
   batch.mode = parse_mode(args.mode);
   batch.write.quality = args.quality;
+  batch.stop = stop_requested;
 
-  if (list.jobs.empty()) {
+  if (list.jobs.empty() && shard.all()) {
     // An empty shard is normal; an empty batch deserves a word.
-    if (shard.all()) spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
-  } else {
-    check_output_folder(list.output_folder);
+    spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
   }
 
   UpscalerOptions options;
@@ -156,7 +187,12 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     spdlog::debug("weights {} (x{}), {} threads, memory budget {}", upscaler.weights_path(),
                   upscaler.scale(), options.threads ? options.threads : default_thread_count(),
                   format_bytes(batch.max_memory));
-    install_signal_handlers();
+    // After the weights: a run that cannot load them leaves nothing behind.
+    // Outputs written in place (a FIFO, /dev/null) need no writable folder.
+    const bool needs_folder = std::any_of(list.jobs.begin(), list.jobs.end(), [](const Job& j) {
+      return inspect_path(j.output).kind != PathKind::Stream;
+    });
+    if (needs_folder) check_output_folder(list.output_folder);
     Reporter reporter(list.jobs.size(), status_line);
     results = run_batch(upscaler, list.jobs, batch, reporter);
     interrupted = stop_requested();
@@ -169,21 +205,33 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   }
   if (interrupted) code = kExitInterrupted;
   if (args.json) {
-    RunInfo run;
-    run.scale = args.scale;
-    run.mode = args.mode;
-    run.tta = args.tta;
+    RunInfo run = run_info(args);
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.interrupted = interrupted;
     run.exit_code = code;
     run.shard = shard.text();
-    const std::string doc = json_report(run, results);
-    if (std::fwrite(doc.data(), 1, doc.size(), stdout) != doc.size() || std::fflush(stdout) != 0) {
-      spdlog::error("cannot write the JSON summary to standard output");
-      if (code == kExitOk) code = kExitFailed;
-    }
+    write_json(json_report(run, results));
   }
   return code;
+}
+
+}  // namespace
+
+int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
+  try {
+    return upscale(args, status_line);
+  } catch (const std::exception& e) {
+    // A script reading --json gets a document whatever happened: the error
+    // and the exit code main will return for it.
+    if (args.json) {
+      RunInfo run = run_info(args);
+      run.exit_code = exit_code_for(e);
+      run.interrupted = run.exit_code == kExitInterrupted;
+      run.error = e.what();
+      write_json(json_report(run, {}));
+    }
+    throw;
+  }
 }
 
 }  // namespace fdiwn::cli

@@ -66,6 +66,11 @@ std::size_t parse_memory_size(const std::string& text, std::size_t available) {
   if (bytes < 64.0 * 1024 * 1024) {
     throw InvalidArgument("--max-memory '" + text + "': at least 64 MiB is needed");
   }
+  // Beyond this the conversion to a byte count would overflow (1e30 became 0).
+  constexpr double kMost = 1024.0 * 1024 * 1024 * 1024 * 1024 * 1024;  // 1 EiB
+  if (bytes > kMost) {
+    throw InvalidArgument("--max-memory '" + text + "': more memory than any machine has");
+  }
   return static_cast<std::size_t>(bytes);
 }
 

@@ -1,19 +1,13 @@
-// Image reading (header checked before decoding) and atomic writing.
+// Image reading (header checked before the file is read and decoded) and
+// writing.
 #include "fdiwn/image_io.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <memory>
+#include <limits>
+#include <optional>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -38,60 +32,133 @@ bool one_of(const std::string& ext, std::initializer_list<const char*> list) {
   return std::any_of(list.begin(), list.end(), [&](const char* e) { return ext == e; });
 }
 
-std::vector<unsigned char> read_file(const std::string& path) {
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (!fs::exists(status)) throw ImageError(path, "no such file");
-  if (fs::is_directory(status)) throw ImageError(path, "is a directory, not an image");
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw ImageError(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<unsigned char> bytes;
-  unsigned char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) bytes.insert(bytes.end(), buf, buf + n);
-  if (std::ferror(f.get()))
-    throw ImageError(path, std::string("read error: ") + std::strerror(errno));
-  if (bytes.empty()) throw ImageError(path, "the file is empty");
-  return bytes;
-}
-
-std::string megapixels(int64_t pixels) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MP", static_cast<double>(pixels) / 1e6);
+// "12.3 MP", or "1,024 pixels" for counts too small for megapixels to say.
+std::string pixel_count(int64_t pixels) {
+  char buf[48];
+  if (pixels >= 100000) {
+    std::snprintf(buf, sizeof buf, "%.1f MP", static_cast<double>(pixels) / 1e6);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld pixel%s", static_cast<long long>(pixels),
+                  pixels == 1 ? "" : "s");
+  }
   return buf;
 }
 
-// Test hook: with FDIWN_TEST_WRITE_LIMIT=N in the environment, writes fail
-// with ENOSPC once this process has written N bytes of images: a full disk,
-// for tests that cannot mount a small file system.
-ssize_t write_some(int fd, const unsigned char* data, size_t size) {
-  static const long long limit = [] {
-    const char* v = std::getenv("FDIWN_TEST_WRITE_LIMIT");
-    return v ? std::atoll(v) : -1LL;
-  }();
-  static std::atomic<long long> written{0};
-  if (limit >= 0) {
-    if (written.fetch_add(static_cast<long long>(size)) + static_cast<long long>(size) > limit) {
-      errno = ENOSPC;
-      return -1;
-    }
-  }
-  return ::write(fd, data, size);
+std::string size_text(uint64_t bytes) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return buf;
 }
 
-// Writes all of `data` to `fd`, retrying short writes and EINTR.
-bool write_all(int fd, const unsigned char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t n = write_some(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
+// Bytes per sample of the decoded image (OpenCV decodes to 8 or 16 bits).
+uint64_t sample_bytes(const ImageProbe& p) {
+  return p.bit_depth > 8 ? 2 : 1;
 }
+
+// The decoded pixels (gray is counted as colour: OpenCV may expand it).
+uint64_t pixel_bytes(const ImageProbe& p) {
+  return static_cast<uint64_t>(p.width) * static_cast<uint64_t>(p.height) *
+         static_cast<uint64_t>(std::max(p.channels, 3)) * sample_bytes(p);
+}
+
+// The decoder's buffer for one TIFF block: OpenCV 4.6 reads 8-bit images as
+// RGBA through libtiff, others with their own channel count.
+uint64_t block_bytes(const ImageProbe& p) {
+  const uint64_t channels = p.bit_depth > 8 ? static_cast<uint64_t>(std::max(p.channels, 1)) : 4;
+  return p.block_width * p.block_height * channels * sample_bytes(p);
+}
+
+// The checks made from the header, before the rest of the file is read or
+// any pixel is decoded; returns the memory the read and decode will hold.
+std::size_t admit(const ImageProbe& probe, uint64_t file_bytes, const ReadOptions& options,
+                  const std::string& path) {
+  const int64_t pixels = static_cast<int64_t>(probe.width) * probe.height;
+  if (options.max_pixels > 0 && pixels > options.max_pixels) {
+    throw ImageError(path, "the image is " + std::to_string(probe.width) + "x" +
+                               std::to_string(probe.height) + " (" + pixel_count(pixels) +
+                               "), more than the " + pixel_count(options.max_pixels) +
+                               " allowed (--max-pixels)");
+  }
+  // A TIFF tile or strip is decoded into a buffer of its own size, which a
+  // damaged or hostile header can make far larger than the image (a 16x16
+  // image in one 16384x16384 tile). Real files keep blocks near the image's
+  // size or small; 16 Mi pixels leaves room for large tiles on small images.
+  if (probe.block_width > 0 && probe.block_height > 0) {
+    const uint64_t block = probe.block_width * probe.block_height;
+    const uint64_t allowed = std::max<uint64_t>(2 * static_cast<uint64_t>(pixels), 16u << 20);
+    const bool over_limit =
+        options.max_pixels > 0 && block > static_cast<uint64_t>(options.max_pixels);
+    if (block > allowed || over_limit) {
+      throw ImageError(path, "its TIFF tiles or strips are " + std::to_string(probe.block_width) +
+                                 "x" + std::to_string(probe.block_height) + " (" +
+                                 pixel_count(static_cast<int64_t>(block)) + ", " +
+                                 size_text(block_bytes(probe)) + " to decode) for a " +
+                                 std::to_string(probe.width) + "x" + std::to_string(probe.height) +
+                                 " image; refusing a damaged or hostile file");
+    }
+  }
+  const uint64_t decoded = pixel_bytes(probe) * (orientation_to_apply(probe) != 1 ? 2 : 1);
+  const uint64_t needed = file_bytes + decoded + (probe.block_width ? block_bytes(probe) : 0);
+  const std::size_t needed_bytes =
+      static_cast<std::size_t>(std::min<uint64_t>(needed, std::numeric_limits<std::size_t>::max()));
+  if (options.on_header) options.on_header(probe, needed_bytes);
+  return needed_bytes;
+}
+
+// OpenCV 4.6 returns PNM samples as stored, except plain (text) ones with a
+// maxval below 256, which it scales to 0..255 itself. Scale the others from
+// 0..maxval to the full range of their depth, so that white stays white.
+void scale_pnm_samples(cv::Mat& pixels, const ImageProbe& probe, std::vector<std::string>& notes) {
+  if (probe.format != ImageFormat::Pnm || probe.max_value <= 0) return;
+  const int full = pixels.depth() == CV_16U ? 65535 : 255;
+  const bool scaled_by_decoder = probe.text_samples && probe.max_value <= 255;
+  if (scaled_by_decoder || probe.max_value == full) return;
+  pixels.convertTo(pixels, pixels.depth(), static_cast<double>(full) / probe.max_value);
+  notes.push_back("samples scaled from 0.." + std::to_string(probe.max_value) +
+                  " (the maxval) to 0.." + std::to_string(full));
+}
+
+LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const ImageProbe& probe,
+                            const std::string& path) {
+  LoadedImage image;
+  image.probe = probe;
+  cv::Mat pixels_read;
+  try {
+    // UNCHANGED keeps alpha and 16 bits (and ignores EXIF, applied below).
+    pixels_read = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw ImageError(path, "cannot decode the image: " + e.err);
+  } catch (const std::bad_alloc&) {
+    throw ImageError(path, "out of memory while decoding the image");
+  }
+  if (pixels_read.empty()) {
+    throw ImageError(path, std::string("cannot decode the ") + format_name(probe.format) +
+                               " data (corrupt or unsupported variant)");
+  }
+  if (pixels_read.depth() != CV_8U && pixels_read.depth() != CV_16U) {
+    throw ImageError(path,
+                     "floating-point or 32-bit images are not supported (8 and 16 bits only)");
+  }
+  const int channels = pixels_read.channels();
+  if (channels != 1 && channels != 3 && channels != 4) {
+    throw ImageError(path,
+                     "images with " + std::to_string(channels) + " channels are not supported");
+  }
+  scale_pnm_samples(pixels_read, probe, image.notes);
+  if (probe.cmyk) image.notes.push_back("CMYK converted to RGB (no colour management)");
+  if (const int orientation = orientation_to_apply(probe); orientation != 1) {
+    pixels_read = apply_exif_orientation(pixels_read, orientation);
+    image.notes.push_back("EXIF orientation " + std::to_string(orientation) + " applied");
+  }
+  image.pixels = pixels_read;
+  return image;
+}
+
+// How much of a file is read first, for the header: enough for every
+// format's header in practice (a JPEG's frame header may follow up to a few
+// hundred KiB of metadata; if it lies further, the whole file is read first,
+// within the file size limit).
+constexpr std::size_t kHeadBytes = 256 * 1024;
 
 }  // namespace
 
@@ -107,55 +174,34 @@ bool is_readable_extension(const std::string& extension) {
 }
 
 LoadedImage read_image(const std::string& path, const ReadOptions& options) {
-  return decode_image(read_file(path), path, options);
+  try {
+    const InputFile file(path);
+    if (file.size() == 0) throw ImageError(path, "the file is empty");
+    std::vector<unsigned char> head = file.read_at(0, kHeadBytes);
+    const ReadAt read_at = [&file](uint64_t offset, size_t n) { return file.read_at(offset, n); };
+    const std::optional<ImageProbe> header =
+        probe_header(head.data(), head.size(), file.size(), read_at, path);
+    if (header) admit(*header, file.size(), options, path);
+    const std::vector<unsigned char> bytes = file.read_all(options.file, std::move(head));
+    if (bytes.empty()) throw ImageError(path, "the file is empty");
+    const ImageProbe probe = probe_image(bytes, path);
+    if (!header) admit(probe, bytes.size(), options, path);
+    return decode_admitted(bytes, probe, path);
+  } catch (const FileError& e) {
+    throw ImageError(path, e.reason());
+  }
 }
 
 LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::string& path,
                          const ReadOptions& options) {
   if (bytes.empty()) throw ImageError(path, "the file is empty");
-  LoadedImage image;
-  image.probe = probe_image(bytes, path);
-  const ImageProbe& probe = image.probe;
-  const int64_t pixels = static_cast<int64_t>(probe.width) * probe.height;
-  if (options.max_pixels > 0 && pixels > options.max_pixels) {
-    throw ImageError(path, "the image is " + std::to_string(probe.width) + "x" +
-                               std::to_string(probe.height) + " (" + megapixels(pixels) +
-                               "), more than the " + megapixels(options.max_pixels) + " allowed");
-  }
-
-  if (options.on_header) options.on_header(probe);
-
-  cv::Mat pixels_read;
-  try {
-    // UNCHANGED keeps alpha and 16 bits (and ignores EXIF, applied below).
-    pixels_read = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw ImageError(path, "cannot decode the image: " + e.err);
-  }
-  if (pixels_read.empty()) {
-    throw ImageError(path, std::string("cannot decode the ") + format_name(probe.format) +
-                               " data (corrupt or unsupported variant)");
-  }
-  if (pixels_read.depth() != CV_8U && pixels_read.depth() != CV_16U) {
-    throw ImageError(path,
-                     "floating-point or 32-bit images are not supported (8 and 16 bits only)");
-  }
-  const int channels = pixels_read.channels();
-  if (channels != 1 && channels != 3 && channels != 4) {
-    throw ImageError(path,
-                     "images with " + std::to_string(channels) + " channels are not supported");
-  }
-  if (probe.cmyk) image.notes.push_back("CMYK converted to RGB (no colour management)");
-  if (const int orientation = orientation_to_apply(probe); orientation != 1) {
-    pixels_read = apply_exif_orientation(pixels_read, orientation);
-    image.notes.push_back("EXIF orientation " + std::to_string(orientation) + " applied");
-  }
-  image.pixels = pixels_read;
-  return image;
+  const ImageProbe probe = probe_image(bytes, path);
+  admit(probe, bytes.size(), options, path);
+  return decode_admitted(bytes, probe, path);
 }
 
-cv::Mat read_image_bgr8(const std::string& path) {
-  cv::Mat m = read_image(path).pixels;
+cv::Mat read_image_bgr8(const std::string& path, const ReadOptions& options) {
+  cv::Mat m = read_image(path, options).pixels;
   if (m.depth() == CV_16U) m.convertTo(m, CV_8U, 1.0 / 257.0);
   if (m.channels() == 1) cv::cvtColor(m, m, cv::COLOR_GRAY2BGR);
   if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2BGR);
@@ -191,6 +237,25 @@ cv::Mat fit_to_format(const cv::Mat& image, const std::string& extension,
   return out;
 }
 
+void check_encodable(const std::string& extension, cv::Size size, const std::string& path) {
+  const std::string ext = normalise_extension(extension);
+  int limit = 0;
+  const char* name = "";
+  if (ext == "webp") {
+    limit = 16383;  // the format's 14-bit sizes
+    name = "WebP";
+  } else if (one_of(ext, {"jpg", "jpeg", "jpe"})) {
+    limit = 65500;  // libjpeg's JPEG_MAX_DIMENSION
+    name = "JPEG";
+  }
+  if (limit > 0 && (size.width > limit || size.height > limit)) {
+    throw ImageError(path, "the result would be " + std::to_string(size.width) + "x" +
+                               std::to_string(size.height) + ", larger than " + name +
+                               " can hold (at most " + std::to_string(limit) +
+                               " pixels a side); choose PNG or TIFF (-f)");
+  }
+}
+
 std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string& extension,
                                         const WriteOptions& options, const std::string& path) {
   const std::string ext = normalise_extension(extension);
@@ -214,74 +279,17 @@ std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string&
   return encoded;
 }
 
-void write_file_atomic(const std::string& path, const std::vector<unsigned char>& bytes,
-                       const TempFileHooks* hooks) {
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-
-  // The data goes first into an unnamed file (O_TMPFILE): if the process is
-  // killed while writing, even by SIGKILL, the kernel frees it and nothing is
-  // left in the folder. File systems without O_TMPFILE get a named temporary
-  // file from the start.
-  bool unnamed = true;
-  std::string temp = (dir / ("." + target.filename().string() + ".fdiwn-XXXXXX")).string();
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666 & ~mask);
-  if (fd < 0) {
-    unnamed = false;
-    fd = ::mkstemp(temp.data());
-    if (fd < 0) {
-      throw ImageError(path,
-                       "cannot create a file in '" + dir.string() + "': " + std::strerror(errno));
-    }
-    // mkstemp makes the file 0600; give it the permissions a plain create would.
-    ::fchmod(fd, 0666 & ~mask);
-    if (hooks && hooks->created) hooks->created(temp);
-  }
-  bool named = !unnamed;
-  const auto give_up = [&](const std::string& what, int err) {
-    if (fd >= 0) ::close(fd);
-    if (named) {
-      ::unlink(temp.c_str());
-      if (hooks && hooks->finished) hooks->finished(temp);
-    }
-    throw ImageError(path, what + ": " + std::strerror(err));
-  };
-
-  if (!write_all(fd, bytes.data(), bytes.size())) give_up("cannot write", errno);
-  if (::fsync(fd) != 0) give_up("cannot write", errno);
-  if (unnamed) {
-    // Give the complete file a temporary name (linkat cannot replace an
-    // existing file), then rename it over the target.
-    const std::string proc_fd = "/proc/self/fd/" + std::to_string(fd);
-    for (int attempt = 0; !named; ++attempt) {
-      temp = (dir / ("." + target.filename().string() + ".fdiwn-" + std::to_string(::getpid()) +
-                     "-" + std::to_string(attempt)))
-                 .string();
-      if (hooks && hooks->created) hooks->created(temp);
-      if (::linkat(AT_FDCWD, proc_fd.c_str(), AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) {
-        named = true;
-        break;
-      }
-      const int err = errno;
-      if (hooks && hooks->finished) hooks->finished(temp);
-      if (err != EEXIST || attempt > 100) give_up("cannot name the new file", err);
-    }
-  }
-  const int close_result = ::close(fd);
-  fd = -1;
-  if (close_result != 0) give_up("cannot write", errno);
-  if (::rename(temp.c_str(), path.c_str()) != 0)
-    give_up("cannot move the finished file into place", errno);
-  if (hooks && hooks->finished) hooks->finished(temp);
-}
-
-void write_image_atomic(const std::string& path, const cv::Mat& image,
-                        const WriteOptions& options) {
+void write_image(const std::string& path, const cv::Mat& image, const WriteOptions& options,
+                 const TempFileHooks* hooks, std::vector<std::string>* notes) {
   const std::string ext = fs::path(path).extension().string();
   if (ext.empty()) throw ImageError(path, "no file extension to choose the image format from");
-  write_file_atomic(path, encode_image(fit_to_format(image, ext), ext, options, path));
+  const std::vector<unsigned char> bytes =
+      encode_image(fit_to_format(image, ext, notes), ext, options, path);
+  try {
+    write_file(path, bytes, hooks);
+  } catch (const FileError& e) {
+    throw ImageError(path, e.reason());
+  }
 }
 
 }  // namespace fdiwn

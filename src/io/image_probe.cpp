@@ -15,8 +15,12 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "crc32.hpp"
 #include "fdiwn/errors.hpp"
 
 namespace fdiwn {
@@ -68,8 +72,58 @@ class Bytes {
   size_t size_ = 0;
 };
 
-template <size_t N>
-bool matches(const Bytes& in, size_t off, const char (&s)[N]) {
+// The same readers over a file that is not in memory: blocks are read on
+// demand (and the last few kept), so that a TIFF directory at the end of a
+// large file can be read without reading the file.
+class FileBytes {
+ public:
+  FileBytes(uint64_t size, const ReadAt& read_at) : size_(size), read_at_(read_at) {}
+
+  size_t size() const { return size_ > kMaxSize ? kMaxSize : static_cast<size_t>(size_); }
+  bool has(size_t off, size_t len) const { return off <= size() && len <= size() - off; }
+  bool has64(uint64_t off, uint64_t len) const {
+    return off <= size() && len <= static_cast<uint64_t>(size()) - off;
+  }
+  uint32_t u8(size_t off) const {
+    if (off >= size()) return 0;
+    const uint64_t block = off / kBlock;
+    auto it = cache_.find(block);
+    if (it == cache_.end()) {
+      if (cache_.size() >= kCachedBlocks) cache_.clear();
+      it = cache_.emplace(block, read_at_(block * kBlock, kBlock)).first;
+    }
+    const size_t at = off % kBlock;
+    return at < it->second.size() ? it->second[at] : 0;
+  }
+  uint32_t be16(size_t off) const { return has(off, 2) ? (u8(off) << 8) | u8(off + 1) : 0; }
+  uint32_t le16(size_t off) const { return has(off, 2) ? u8(off) | (u8(off + 1) << 8) : 0; }
+  uint32_t be32(size_t off) const { return has(off, 4) ? (be16(off) << 16) | be16(off + 2) : 0; }
+  uint32_t le32(size_t off) const { return has(off, 4) ? le16(off) | (le16(off + 2) << 16) : 0; }
+  uint64_t be64(size_t off) const {
+    return has(off, 8) ? (static_cast<uint64_t>(be32(off)) << 32) | be32(off + 4) : 0;
+  }
+  uint64_t le64(size_t off) const {
+    return has(off, 8) ? le32(off) | (static_cast<uint64_t>(le32(off + 4)) << 32) : 0;
+  }
+  bool matches(size_t off, const char* s, size_t n) const {
+    if (!has(off, n)) return false;
+    for (size_t i = 0; i < n; ++i) {
+      if (u8(off + i) != static_cast<unsigned char>(s[i])) return false;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr size_t kBlock = 4096;
+  static constexpr size_t kCachedBlocks = 64;
+  static constexpr uint64_t kMaxSize = std::numeric_limits<size_t>::max();
+  uint64_t size_;
+  const ReadAt& read_at_;
+  mutable std::map<uint64_t, std::vector<unsigned char>> cache_;
+};
+
+template <class Source, size_t N>
+bool matches(const Source& in, size_t off, const char (&s)[N]) {
   return in.matches(off, s, N - 1);  // without the string literal's NUL
 }
 
@@ -115,9 +169,10 @@ struct IfdEntry {
   size_t value_field = 0;
 };
 
+template <class Source>
 class TiffReader {
  public:
-  explicit TiffReader(Bytes tiff) : in_(tiff) {}
+  explicit TiffReader(const Source& tiff) : in_(tiff) {}
 
   // Reads the header; false if this is not a TIFF structure.
   bool open() {
@@ -196,7 +251,7 @@ class TiffReader {
   uint32_t u32(size_t off) const { return little_ ? in_.le32(off) : in_.be32(off); }
   uint64_t u64(size_t off) const { return little_ ? in_.le64(off) : in_.be64(off); }
 
-  Bytes in_;
+  Source in_;
   bool little_ = true;
   bool big_ = false;
   uint64_t ifd0_ = 0;
@@ -209,7 +264,7 @@ constexpr uint32_t kTagOrientation = 0x0112;
 // EXIF block must never stop an image from being read.
 int exif_orientation(Bytes exif) {
   if (matches(exif, 0, "Exif\0\0")) exif = exif.from(6);
-  TiffReader tiff(exif);
+  TiffReader<Bytes> tiff(exif);
   if (!tiff.open()) return 1;
   int orientation = 1;
   bool seen = false;
@@ -222,38 +277,16 @@ int exif_orientation(Bytes exif) {
   return orientation;
 }
 
+// How far a prober goes: Header stops as soon as the size and sample type
+// are known (the rest of the file may not have been read yet); Full checks
+// the whole structure.
+enum class Depth { Header, Full };
+
 // --- PNG ---------------------------------------------------------------------
 
 constexpr unsigned char kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
-// CRC-32 as PNG uses it, sliced by 8 (eight bytes per step from eight
-// tables): checking every IDAT of a large PNG must cost little next to decoding it.
-using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
-
-constexpr CrcTables make_crc_tables() {
-  CrcTables t{};
-  for (uint32_t n = 0; n < 256; ++n) {
-    uint32_t c = n;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[0][n] = c;
-  }
-  for (size_t k = 1; k < 8; ++k) {
-    for (size_t n = 0; n < 256; ++n) t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xFF];
-  }
-  return t;
-}
-constexpr CrcTables kCrc = make_crc_tables();
-
-uint32_t crc32(const unsigned char* p, size_t n) {
-  uint32_t c = 0xFFFFFFFFu;
-  for (; n >= 8; p += 8, n -= 8) {
-    c ^= uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
-    c = kCrc[7][c & 0xFF] ^ kCrc[6][(c >> 8) & 0xFF] ^ kCrc[5][(c >> 16) & 0xFF] ^
-        kCrc[4][c >> 24] ^ kCrc[3][p[4]] ^ kCrc[2][p[5]] ^ kCrc[1][p[6]] ^ kCrc[0][p[7]];
-  }
-  for (; n > 0; ++p, --n) c = kCrc[0][(c ^ *p) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
+using detail::crc32;
 
 bool is_letter(uint32_t c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -274,7 +307,7 @@ bool valid_png_depth(uint32_t colour_type, uint32_t depth) {
   }
 }
 
-ImageProbe probe_png(const Bytes& in, const std::string& path) {
+ImageProbe probe_png(const Bytes& in, const std::string& path, Depth how) {
   if (in.size() < sizeof kPngSignature) fail(path, "truncated PNG: the file ends in the signature");
   if (std::memcmp(in.data(), kPngSignature, sizeof kPngSignature) != 0) {
     // The signature's CR LF / LF bytes exist to catch text-mode transfers.
@@ -332,6 +365,7 @@ ImageProbe probe_png(const Bytes& in, const std::string& path) {
       p.channels = kChannels[colour_type];
       p.palette = colour_type == 3;
       p.transparency = colour_type == 4 || colour_type == 6;
+      if (how == Depth::Header) return p;
       continue;
     }
     if (name == "IEND") break;
@@ -383,7 +417,7 @@ size_t find_byte(const Bytes& in, size_t from, unsigned char byte) {
   return hit ? static_cast<size_t>(static_cast<const unsigned char*>(hit) - in.data()) : in.size();
 }
 
-ImageProbe probe_jpeg(const Bytes& in, const std::string& path) {
+ImageProbe probe_jpeg(const Bytes& in, const std::string& path, Depth how) {
   // The caller has seen the SOI marker FFD8.
   ImageProbe p;
   p.format = ImageFormat::Jpeg;
@@ -432,6 +466,7 @@ ImageProbe probe_jpeg(const Bytes& in, const std::string& path) {
       // A height of 0 means "defined later by a DNL marker", which libjpeg
       // does not support; set_size refuses it.
       set_size(p, body.be16(3), body.be16(1), path);
+      if (how == Depth::Header) return p;
     } else if (marker == 0xDA) {  // SOS: a scan header, then entropy-coded data
       if (!seen_sof) fail(path, "broken JPEG: image data (SOS) before the frame header (SOF)");
       seen_sos = true;
@@ -606,13 +641,15 @@ ImageProbe probe_bmp(const Bytes& in, const std::string& path) {
 
 // --- TIFF --------------------------------------------------------------------
 
-ImageProbe probe_tiff(const Bytes& in, const std::string& path) {
+template <class Source>
+ImageProbe probe_tiff(const Source& in, const std::string& path) {
   ImageProbe p;
   p.format = ImageFormat::Tiff;
-  TiffReader tiff(in);
+  TiffReader<Source> tiff(in);
   if (!tiff.open()) fail(path, "broken TIFF: invalid header");
   uint64_t width = 0, height = 0, bits = 1, samples = 1, photometric = 1, orientation = 1;
-  bool has_width = false, has_height = false, extra_alpha = false;
+  uint64_t tile_width = 0, tile_length = 0, rows_per_strip = 0;
+  bool has_width = false, has_height = false, extra_alpha = false, tiled = false;
   const bool complete = tiff.for_each_ifd0_entry([&](const IfdEntry& e) {
     uint64_t v = 0;
     if (!tiff.value(e, 0, &v)) return;
@@ -632,6 +669,14 @@ ImageProbe probe_tiff(const Bytes& in, const std::string& path) {
       orientation = v;
     } else if (e.tag == 338) {
       extra_alpha = v == 1 || v == 2;  // ExtraSamples: associated / unassociated alpha
+    } else if (e.tag == 322) {
+      tile_width = v;
+      tiled = true;
+    } else if (e.tag == 323) {
+      tile_length = v;
+      tiled = true;
+    } else if (e.tag == 278) {
+      rows_per_strip = v;
     }
   });
   if (!complete) fail(path, "truncated TIFF: the first image directory lies outside the file");
@@ -647,6 +692,12 @@ ImageProbe probe_tiff(const Bytes& in, const std::string& path) {
   p.cmyk = photometric == 5;  // separated, CMYK by default
   p.transparency = extra_alpha || samples == 2 || (samples >= 4 && !p.cmyk);
   p.exif_orientation = orientation >= 1 && orientation <= 8 ? static_cast<int>(orientation) : 1;
+  // The block OpenCV 4.6's decoder allocates a buffer for: a tile, or a strip
+  // of RowsPerStrip rows (not clipped to the image's height), with its
+  // defaults for missing values.
+  p.block_width = tiled && tile_width != 0 ? tile_width : width;
+  p.block_height = tiled ? tile_length : rows_per_strip;
+  if (p.block_height == 0 || (!tiled && p.block_height == 0xFFFFFFFFu)) p.block_height = height;
   return p;
 }
 
@@ -759,6 +810,7 @@ ImageProbe probe_pnm(const Bytes& in, const std::string& path) {
     set_size(p, width, height, path);
     p.channels = static_cast<int>(depth);
     p.bit_depth = bits_for_maxval(maxval);
+    p.max_value = static_cast<int>(maxval);
     p.transparency = depth == 2 || depth == 4;
     return p;
   }
@@ -771,6 +823,7 @@ ImageProbe probe_pnm(const Bytes& in, const std::string& path) {
     return p;
   }
   p.channels = (kind == '3' || kind == '6') ? 3 : 1;
+  p.text_samples = kind >= '1' && kind <= '3';
   if (kind == '1' || kind == '4') {  // PBM has no maxval
     p.bit_depth = 1;
     return p;
@@ -778,6 +831,7 @@ ImageProbe probe_pnm(const Bytes& in, const std::string& path) {
   const uint64_t maxval = h.number("maxval");
   if (maxval < 1 || maxval > 65535) fail(path, "broken PNM header: maxval out of range");
   p.bit_depth = bits_for_maxval(maxval);
+  p.max_value = static_cast<int>(maxval);
   return p;
 }
 
@@ -877,15 +931,21 @@ const char* format_name(ImageFormat f) {
   return i < sizeof kNames / sizeof kNames[0] ? kNames[i] : "unknown";
 }
 
-ImageProbe probe_image(const unsigned char* data, size_t size, const std::string& path) {
-  const Bytes in(data, size);
+namespace {
+
+bool is_tiff(const Bytes& in) {
+  return matches(in, 0, "II*\0") || matches(in, 0, "MM\0*") || matches(in, 0, "II+\0") ||
+         matches(in, 0, "MM\0+");
+}
+
+ImageProbe probe_bytes(const Bytes& in, const std::string& path, Depth how) {
   if (in.size() == 0) fail(path, "the file is empty");
   // The PNG test is on the first 4 bytes so that a damaged or cut signature
   // is reported as such rather than as an unknown format.
   if (matches(in, 0, "\x89PNG") || (in.size() < 4 && in.matches(0, "\x89PNG", in.size()))) {
-    return probe_png(in, path);
+    return probe_png(in, path, how);
   }
-  if (matches(in, 0, "\xFF\xD8")) return probe_jpeg(in, path);
+  if (matches(in, 0, "\xFF\xD8")) return probe_jpeg(in, path, how);
   // A JPEG segment (APPn, DQT, DHT) right at the start: the SOI was lost.
   const uint32_t second = in.u8(1);
   if (in.u8(0) == 0xFF &&
@@ -893,10 +953,7 @@ ImageProbe probe_image(const unsigned char* data, size_t size, const std::string
     fail(path, "broken JPEG: no start-of-image (SOI) marker");
   }
   if (matches(in, 0, "RIFF") && matches(in, 8, "WEBP")) return probe_webp(in, path);
-  if (matches(in, 0, "II*\0") || matches(in, 0, "MM\0*") || matches(in, 0, "II+\0") ||
-      matches(in, 0, "MM\0+")) {
-    return probe_tiff(in, path);
-  }
+  if (is_tiff(in)) return probe_tiff(in, path);
   if (is_bmp(in)) return probe_bmp(in, path);
   if (is_pnm(in)) return probe_pnm(in, path);
   if (matches(in, 0, "\x00\x00\x00\x0CjP  \r\n\x87\n") || matches(in, 0, "\xFF\x4F\xFF\x51")) {
@@ -905,6 +962,30 @@ ImageProbe probe_image(const unsigned char* data, size_t size, const std::string
   if (matches(in, 0, "\x59\xA6\x6A\x95")) return probe_sun_raster(in, path);
   refuse_unwanted_formats(in, path);
   fail_unknown(in, path);
+}
+
+}  // namespace
+
+ImageProbe probe_image(const unsigned char* data, size_t size, const std::string& path) {
+  return probe_bytes(Bytes(data, size), path, Depth::Full);
+}
+
+std::optional<ImageProbe> probe_header(const unsigned char* head, size_t head_size,
+                                       uint64_t file_size, const ReadAt& read_at,
+                                       const std::string& path) {
+  const Bytes in(head, head_size);
+  const bool whole_file = head_size >= file_size;
+  // A TIFF's first directory may lie anywhere (libtiff writes it after the
+  // pixels): read it where it is.
+  if (is_tiff(in) && !whole_file) return probe_tiff(FileBytes(file_size, read_at), path);
+  try {
+    return probe_bytes(in, path, Depth::Header);
+  } catch (const ImageError&) {
+    // What looks broken in the first bytes may only be cut short by them;
+    // the full probe of the whole file decides.
+    if (!whole_file) return std::nullopt;
+    throw;
+  }
 }
 
 }  // namespace fdiwn

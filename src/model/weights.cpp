@@ -2,18 +2,16 @@
 #include "fdiwn/weights.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
+#include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <map>
-#include <memory>
 #include <sstream>
 
 #include <torch/types.h>
 #include <torch/utils.h>
 
 #include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
 #include "weights_format.hpp"
 
 namespace fdiwn {
@@ -32,29 +30,26 @@ std::string shape_str(c10::IntArrayRef sizes) {
   return os.str();
 }
 
-std::vector<char> read_bytes(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) throw WeightsError(path, "no such file");
-  if (std::filesystem::is_directory(status)) {
-    throw WeightsError(path, "is a directory, not a weights file");
+std::vector<unsigned char> read_bytes(const std::string& path) {
+  ReadLimits limits;
+  limits.max_bytes = kMaxFileBytes;
+  limits.max_bytes_reason =
+      "an fdiwn weights file can be (" + std::to_string(kMaxFileBytes >> 20) + " MiB)";
+  try {
+    std::vector<unsigned char> bytes = read_file(path, limits);
+    if (bytes.empty()) throw WeightsError(path, "the file is empty");
+    return bytes;
+  } catch (const FileError& e) {
+    throw WeightsError(path, e.reason());
   }
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw WeightsError(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<char> bytes;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
-    if (bytes.size() + n > kMaxFileBytes) {
-      throw WeightsError(path, "the file is larger than " + std::to_string(kMaxFileBytes >> 20) +
-                                   " MiB, too large to be an fdiwn weights file");
-    }
-    bytes.insert(bytes.end(), buf, buf + n);
+}
+
+// The index of the first value that is not finite, or -1.
+int64_t first_non_finite(const float* values, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(values[i])) return i;
   }
-  if (std::ferror(f.get()))
-    throw WeightsError(path, std::string("read error: ") + std::strerror(errno));
-  if (bytes.empty()) throw WeightsError(path, "the file is empty");
-  return bytes;
+  return -1;
 }
 
 }  // namespace
@@ -78,16 +73,15 @@ int64_t WeightsFile::parameter_count() const {
 }
 
 WeightsFile read_weights_file(const std::string& path) {
-  const std::vector<char> bytes = read_bytes(path);
+  const std::vector<unsigned char> bytes = read_bytes(path);
   // A legacy pickle (the authors' unconverted checkpoints) starts with the
   // pickle protocol byte instead of a zip header.
-  if (static_cast<unsigned char>(bytes[0]) == 0x80) {
+  if (bytes[0] == 0x80) {
     throw WeightsError(path,
                        "not an fdiwn weights file: this is a legacy PyTorch pickle (an "
                        "unconverted checkpoint?); convert it with scripts/convert_weights.py");
   }
-  const RawWeights raw =
-      parse_weights(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), path);
+  const RawWeights raw = parse_weights(bytes.data(), bytes.size(), path);
 
   WeightsFile file;
   file.path = path;
@@ -102,6 +96,12 @@ WeightsFile read_weights_file(const std::string& path) {
     torch::Tensor tensor = torch::empty(t.shape, torch::TensorOptions().dtype(torch::kFloat32));
     // The file's bytes are little-endian float32, like this machine's.
     std::memcpy(tensor.data_ptr<float>(), t.data, static_cast<size_t>(t.numel) * sizeof(float));
+    // A NaN or an infinity in a weight turns every output pixel into one.
+    if (const int64_t at = first_non_finite(tensor.data_ptr<float>(), t.numel); at >= 0) {
+      throw WeightsError(path, "key '" + t.name + "' holds a value that is not a finite number (" +
+                                   std::to_string(tensor.data_ptr<float>()[at]) + " at index " +
+                                   std::to_string(at) + ")");
+    }
     file.tensors.emplace_back(t.name, std::move(tensor));
   }
   if (file.tensors.empty()) throw WeightsError(path, "the file holds no tensors");

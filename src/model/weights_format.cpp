@@ -6,6 +6,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "../io/crc32.hpp"
 #include "fdiwn/errors.hpp"
 
 namespace fdiwn {
@@ -94,7 +95,7 @@ std::map<std::string, Entry> read_zip(const Bytes& b) {
       b.fail("truncated or corrupt zip archive (bad central directory entry)");
     }
     const uint32_t flags = b.u16(p + 8), method = b.u16(p + 10);
-    const uint32_t packed = b.u32(p + 20), size = b.u32(p + 24);
+    const uint32_t crc = b.u32(p + 16), packed = b.u32(p + 20), size = b.u32(p + 24);
     const std::size_t name_len = b.u16(p + 28), extra = b.u16(p + 30), comment = b.u16(p + 32);
     const uint32_t local = b.u32(p + 42);
     if (!b.has(p + 46, name_len)) b.fail("truncated or corrupt zip archive (entry name)");
@@ -109,6 +110,11 @@ std::map<std::string, Entry> read_zip(const Bytes& b) {
     const std::size_t data = local + 30 + b.u16(local + 26) + b.u16(local + 28);
     if (!b.has(data, size)) {
       b.fail("truncated or corrupt zip archive (entry '" + name + "' runs past the end)");
+    }
+    // Every entry's CRC: a damaged tensor must not load as other numbers.
+    if (detail::crc32(b.at(data), size) != crc) {
+      b.fail("corrupt zip archive: the CRC of entry '" + name +
+             "' does not match its data (the file was damaged)");
     }
     if (!out.emplace(std::move(name), Entry{data, size}).second) {
       b.fail("corrupt zip archive (an entry name appears twice)");

@@ -1,0 +1,25 @@
+// Messages the libraries print on their own ("libpng error: IDAT: invalid
+// distance too far back", libtiff's warnings) name no file and would come
+// before fdiwn's one-line error, which does. So the command moves its
+// standard error to a pipe read by a thread that logs each such line at
+// debug level (shown with -v), and logs through a copy of the original
+// standard error. Not in sanitizer builds, whose reports must reach the
+// terminal before the process aborts.
+#pragma once
+
+#include <cstdio>
+
+namespace fdiwn::cli {
+
+/// A stream on the original standard error, for the log to write to
+/// (stderr itself in sanitizer builds). Call once, before the log is set up.
+std::FILE* log_stream();
+
+/// Moves standard error to the pipe and starts the thread that logs what
+/// arrives there. Call once, after the log is set up.
+void capture_library_messages();
+
+/// The descriptor of the original standard error, for child processes.
+int original_stderr();
+
+}  // namespace fdiwn::cli
