@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz and runs
 # each for SECONDS (default 60) on a copy of the seed corpus and of the
-# regression inputs. Exits non-zero if a target crashes; the input that did
+# regression inputs: fuzz_weights (the weights reader), fuzz_image (header
+# checks and decoding) and fuzz_upscale (the command's whole path for one
+# file, network and safe write included). Exits non-zero if a target crashes; the input that did
 # it is left in build-fuzz/findings/<target>/.
 #
 #   scripts/fuzz.sh [SECONDS]
@@ -14,17 +16,21 @@ mkdir -p "$BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DFDIWN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_COMPILER=clang++ > "$BUILD/configure.log" 2>&1 \
   || { cat "$BUILD/configure.log"; exit 1; }
-cmake --build "$BUILD" --parallel "$(nproc)" > /dev/null
+cmake --build "$BUILD" --parallel "$(nproc)" --target fuzz_weights fuzz_image fuzz_upscale \
+  > "$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
 
 status=0
-for target in weights image; do
+for target in weights image upscale; do
+  # fuzz_upscale starts from the image seeds: the same files, the whole path.
+  seeds=$target
+  [[ $target == upscale ]] && seeds=image
   work="$(mktemp -d)"
-  cp "$ROOT/tests/fuzz/corpus/$target/"* "$work/"
-  cp "$ROOT/tests/fuzz/regressions/$target/"* "$work/" 2>/dev/null || true
+  cp "$ROOT/tests/fuzz/corpus/$seeds/"* "$work/"
+  cp "$ROOT/tests/fuzz/regressions/$seeds/"* "$work/" 2>/dev/null || true
   findings="$BUILD/findings/$target"
   mkdir -p "$findings"
   echo "fuzz.sh: fuzz_$target for ${SECONDS_EACH}s"
-  if ! "$BUILD/tests/fuzz/fuzz_$target" "$work" -max_total_time="$SECONDS_EACH" \
+  if ! "$BUILD/bin/fuzz_$target" "$work" -max_total_time="$SECONDS_EACH" \
         -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$findings/" > "$BUILD/fuzz_$target.log" 2>&1; then
     echo "fuzz.sh: fuzz_$target FAILED; input(s) in $findings:" >&2

@@ -10,8 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -58,7 +60,7 @@ CliProcess CliProcess::command(const std::vector<std::string>& argv, const CliOp
 }
 
 CliProcess::CliProcess(bool, const std::vector<std::string>& argv_in, const CliOptions& options)
-    : capture_(std::make_unique<TempDir>()) {
+    : capture_(std::make_unique<TempDir>()), deadline_seconds_(options.deadline_seconds) {
   const std::string out_path = capture_->file("stdout"), err_path = capture_->file("stderr");
   std::vector<std::string> copies(argv_in);
   std::vector<char*> argv;
@@ -74,7 +76,14 @@ CliProcess::CliProcess(bool, const std::vector<std::string>& argv_in, const CliO
     if (drop && !drop_permission_override()) ::_exit(126);
     for (auto& e : env_copies) ::putenv(e.data());
     const int in = ::open("/dev/null", O_RDONLY);
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (options.stdout_to_closed_pipe) {
+      int fds[2];
+      if (::pipe(fds) != 0) ::_exit(127);
+      ::close(fds[0]);
+      out = fds[1];
+      ::signal(SIGPIPE, SIG_DFL);  // as a shell would start it
+    }
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (in < 0 || out < 0 || err < 0) ::_exit(127);
     ::dup2(in, 0);
@@ -87,7 +96,10 @@ CliProcess::CliProcess(bool, const std::vector<std::string>& argv_in, const CliO
 }
 
 CliProcess::CliProcess(CliProcess&& other) noexcept
-    : pid_(other.pid_), capture_(std::move(other.capture_)), waited_(other.waited_) {
+    : pid_(other.pid_),
+      capture_(std::move(other.capture_)),
+      waited_(other.waited_),
+      deadline_seconds_(other.deadline_seconds_) {
   other.pid_ = -1;
   other.waited_ = true;
 }
@@ -107,10 +119,24 @@ void CliProcess::signal(int sig) {
 CliResult CliProcess::wait() {
   int status = 0;
   rusage usage{};
-  while (::wait4(pid_, &status, 0, &usage) < 0) {
+  bool timed_out = false;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const pid_t done = ::wait4(pid_, &status, deadline_seconds_ > 0 ? WNOHANG : 0, &usage);
+    if (done == pid_) break;
+    if (done < 0) continue;  // EINTR
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(deadline_seconds_)) {
+      ::kill(pid_, SIGKILL);
+      timed_out = true;
+      while (::wait4(pid_, &status, 0, &usage) < 0) {
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   waited_ = true;
   CliResult r;
+  r.timed_out = timed_out;
   r.peak_rss_kib = usage.ru_maxrss;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(capture_->file("stdout"));

@@ -19,7 +19,8 @@ struct CliResult {
   int exit_code = -1;  ///< the exit status, or 128+signal if it was killed
   std::string out;
   std::string err;
-  long peak_rss_kib = 0;  ///< the process's peak resident memory
+  long peak_rss_kib = 0;   ///< the process's peak resident memory
+  bool timed_out = false;  ///< killed at CliOptions::deadline_seconds
 };
 
 struct CliOptions {
@@ -29,6 +30,12 @@ struct CliOptions {
   /// dropped, as uid/gid 65534); as a normal user nothing changes.
   bool unprivileged = false;
   std::vector<std::string> env;  ///< extra "NAME=value" entries
+  /// Kill the program (SIGKILL) if it runs longer than this; 0: no limit.
+  /// CliResult::timed_out says if it had to.
+  int deadline_seconds = 0;
+  /// Standard output is a pipe nobody reads (its read end closed before the
+  /// program starts): every write to it fails with EPIPE or SIGPIPE.
+  bool stdout_to_closed_pipe = false;
 };
 
 /// fdiwn running in the background; stdin closed, stdout/stderr captured.
@@ -52,6 +59,7 @@ class CliProcess {
   pid_t pid_ = -1;
   std::unique_ptr<TempDir> capture_;
   bool waited_ = false;
+  int deadline_seconds_ = 0;
 };
 
 /// Runs `fdiwn args...` to completion.

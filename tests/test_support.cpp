@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -41,6 +42,42 @@ std::string read_file(const std::string& path) {
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
+}
+
+void write_tiff(const std::string& path, const TiffSpec& t) {
+  struct Entry {
+    uint16_t tag, type;
+    uint32_t value;
+  };
+  const uint32_t data_at = 8, ifd_at = static_cast<uint32_t>(8 + t.data.size() + t.gap);
+  const auto size = static_cast<uint32_t>(t.data.size());
+  std::vector<Entry> e = {
+      {256, 4, t.width}, {257, 4, t.height}, {258, 3, 8}, {259, 3, t.compression}, {262, 3, 1}};
+  if (t.tile_width == 0) {
+    e.insert(e.end(), {{273, 4, data_at}, {277, 3, 1}, {278, 4, t.rows_per_strip}, {279, 4, size}});
+  } else {
+    e.insert(e.end(), {{277, 3, 1},
+                       {322, 4, t.tile_width},
+                       {323, 4, t.tile_length},
+                       {324, 4, data_at},
+                       {325, 4, size}});
+  }
+  std::string out = "II*";
+  out.push_back('\0');
+  const auto u16 = [&](uint32_t v) { out.append({char(v & 0xFF), char((v >> 8) & 0xFF)}); };
+  const auto u32 = [&](uint32_t v) { u16(v & 0xFFFF), u16(v >> 16); };
+  u32(ifd_at);
+  std::ofstream f(path, std::ios::binary);
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  f.write(t.data.data(), static_cast<std::streamsize>(t.data.size()));
+  f.seekp(static_cast<std::streamoff>(ifd_at));  // beyond the end: a hole
+  out.clear();
+  u16(static_cast<uint32_t>(e.size()));
+  for (const auto& x : e) {
+    u16(x.tag), u16(x.type), u32(1), u32(x.value);
+  }
+  u32(0);
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
 }
 
 PixelAgreement compare_images(const cv::Mat& a, const cv::Mat& b) {

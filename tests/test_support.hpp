@@ -50,6 +50,20 @@ class TempDir {
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 
+/// A little-endian 8-bit gray TIFF written by hand: one strip or one tile of
+/// `data` (stored, or deflated with compression 8), its directory after the
+/// data, moved out by `gap` bytes of sparse padding if asked (libtiff also
+/// writes the directory last). Lets tests make what no encoder writes.
+struct TiffSpec {
+  uint32_t width = 16, height = 16;
+  uint32_t tile_width = 0, tile_length = 0;  ///< 0: strips
+  uint32_t rows_per_strip = 16;
+  uint16_t compression = 1;
+  std::string data;
+  uint64_t gap = 0;
+};
+void write_tiff(const std::string& path, const TiffSpec& spec);
+
 /// How close an image is to a reference: the largest absolute difference of
 /// any channel value and the share of channel values that are identical.
 struct PixelAgreement {

@@ -1,5 +1,6 @@
 // Weights files: key parity with the module tree, and every way loading
 // must fail loudly (and without touching the model).
+#include <cmath>
 #include <map>
 #include <string>
 
@@ -132,6 +133,25 @@ TEST_F(LoaderFailure, TruncatedFile) {
   const std::string path = dir_.file("truncated.pt");
   write_file(path, bytes.substr(0, bytes.size() / 2));
   expect_refused(path, "truncated or corrupt");
+}
+
+TEST_F(LoaderFailure, DamagedTensorBytes) {
+  // Eight bytes of a tensor overwritten: 0x7f7f7f7f is a finite float, so
+  // only the zip entry's CRC tells (this loaded, and gave a black image).
+  std::string bytes = read_file(weights_path(2));
+  const size_t at = bytes.size() / 2;
+  bytes.replace(at, 8, std::string(8, '\x7f'));
+  const std::string path = dir_.file("damaged.pt");
+  write_file(path, bytes);
+  expect_refused(path, "CRC of entry 'archive/data/");
+}
+
+TEST_F(LoaderFailure, NonFiniteValue) {
+  for (auto& kv : file_.tensors) {
+    if (kv.first == "Li1.MY2.rb1.body.2.weight") kv.second.view(-1)[5] = NAN;
+  }
+  expect_refused(save_edited("nan.pt"),
+                 "key 'Li1.MY2.rb1.body.2.weight' holds a value that is not a finite number");
 }
 
 TEST_F(LoaderFailure, KeyRemoved) {

@@ -9,6 +9,7 @@
 #include <opencv2/core.hpp>
 
 #include "bench_merge.hpp"
+#include "decoder_limits.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/image_io.hpp"
 #include "fdiwn/matlab_resize.hpp"
@@ -58,6 +59,7 @@ void make_folder(const std::string& dir, const std::string& option) {
 ScoringRun scoring_run(const ScoringArgs& args) {
   ScoringRun run;
   run.read.max_pixels = parse_pixel_count(args.max_pixels);
+  cap_decoded_pixels(run.read.max_pixels);
   run.read.file.max_bytes = default_memory_budget() / 2;
   run.read.file.max_bytes_reason = "half the memory available";
   run.read.file.stop = stop_requested;

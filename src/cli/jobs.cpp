@@ -98,7 +98,10 @@ class FolderScan {
     const PathInfo info = inspect_path(p.string());
     switch (info.kind) {
       case PathKind::Directory:
-        if (!recursive_) return;
+        if (!recursive_) {
+          if (is_readable_extension(extension_of(p))) skip(p, "is a folder (-r descends into it)");
+          return;
+        }
         if (link) {
           skip(p, "is a symbolic link to a folder, which is not followed");
         } else if (identity(p) != skip_dir_) {

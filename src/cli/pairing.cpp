@@ -6,7 +6,10 @@
 #include <map>
 #include <regex>
 
+#include <spdlog/spdlog.h>
+
 #include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
 #include "fdiwn/image_io.hpp"
 
 namespace fdiwn::cli {
@@ -42,8 +45,15 @@ std::vector<std::string> list_images(const std::string& dir) {
        it.increment(ec)) {
     const auto& p = it->path();
     const std::string name = p.filename().string();
-    if (name.empty() || name[0] == '.' || !it->is_regular_file(ec)) continue;
-    if (is_readable_extension(p.extension().string())) files.push_back(p.string());
+    if (name.empty() || name[0] == '.' || !is_readable_extension(p.extension().string())) continue;
+    const PathInfo info = inspect_path(p.string());
+    if (info.kind == PathKind::Regular) {
+      files.push_back(p.string());
+    } else if (info.kind != PathKind::Missing) {
+      // Named like an image but not one that can be read: say so, since the
+      // set is then smaller than its folder suggests.
+      spdlog::warn("{}: {}, not an image file; left out", p.string(), info.reason);
+    }
   }
   if (ec) throw InvalidArgument(dir + ": cannot list the folder: " + ec.message());
   std::sort(files.begin(), files.end());

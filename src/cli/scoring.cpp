@@ -21,12 +21,12 @@ std::string size_text(const cv::Mat& m) {
 void score_one(const ScoreSet& set, const ImagePair& pair, const ScoringRun& run,
                const MakeSr& make_sr, const KeepSr& keep_sr, ImageScore& r) {
   const cv::Mat full_hr = read_image_bgr8(pair.hr, run.read);
-  const cv::Mat hr = mod_crop(full_hr, set.scale).clone();
-  if (hr.empty()) {
+  if (full_hr.cols < set.scale || full_hr.rows < set.scale) {
     throw ImageError(pair.hr, "is " + size_text(full_hr) + ", smaller than the scale x" +
                                   std::to_string(set.scale) +
                                   ": nothing is left after the mod-crop");
   }
+  const cv::Mat hr = mod_crop(full_hr, set.scale).clone();
   if (2 * set.crop_border >= hr.cols || 2 * set.crop_border >= hr.rows) {
     throw ImageError(pair.hr, "is " + size_text(hr) + " after the mod-crop: shaving " +
                                   std::to_string(set.crop_border) +
@@ -56,8 +56,16 @@ ScoreSet new_score_set(int scale, const ScoringArgs& args) {
 }
 
 void claim_score_files(OutputGuard& guard, const ScoringArgs& args) {
-  if (!args.csv.empty()) guard.claim_or_throw(args.csv, "--csv");
-  if (!args.json.empty()) guard.claim_or_throw(args.json, "--json");
+  for (const auto& [path, option] :
+       {std::pair{args.csv, "--csv"}, std::pair{args.json, "--json"}}) {
+    if (path.empty()) continue;
+    guard.claim_or_throw(path, option);
+    // What can never be written is refused now, not after the work.
+    const PathInfo info = inspect_path(path);
+    if (info.kind == PathKind::Directory || info.kind == PathKind::Unusable) {
+      throw InvalidArgument(std::string(option) + " " + path + ": " + info.reason);
+    }
+  }
 }
 
 int write_score_files(const std::vector<ScoreSet>& sets, const ScoringArgs& args,

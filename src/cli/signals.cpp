@@ -52,10 +52,10 @@ void install_signal_handlers() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     // A signal ignored by whoever started us (nohup, a shell's background
     // job without job control) stays ignored.
+    sigaddset(&stop_signals, sig);
     struct sigaction old;
     if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
     ::sigaction(sig, &sa, nullptr);
-    sigaddset(&stop_signals, sig);
   }
   // Writing to a closed pipe (--json | head) must be an error we report,
   // not a silent death by SIGPIPE.

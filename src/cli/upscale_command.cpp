@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "batch.hpp"
+#include "decoder_limits.hpp"
 #include "exit_codes.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
@@ -154,6 +155,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   for (const auto& s : list.skipped) spdlog::warn("{}", s);
   BatchOptions batch;
   batch.read.max_pixels = parse_pixel_count(args.max_pixels);
+  cap_decoded_pixels(batch.read.max_pixels);
   batch.max_memory = args.max_memory.empty()
                          ? default_memory_budget()
                          : parse_memory_size(args.max_memory, available_memory());

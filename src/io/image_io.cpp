@@ -34,14 +34,16 @@ bool one_of(const std::string& ext, std::initializer_list<const char*> list) {
 
 // "12.3 MP", or "1,024 pixels" for counts too small for megapixels to say.
 std::string pixel_count(int64_t pixels) {
-  char buf[48];
   if (pixels >= 100000) {
+    char buf[48];
     std::snprintf(buf, sizeof buf, "%.1f MP", static_cast<double>(pixels) / 1e6);
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld pixel%s", static_cast<long long>(pixels),
-                  pixels == 1 ? "" : "s");
+    return buf;
   }
-  return buf;
+  std::string digits = std::to_string(pixels);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+    digits.insert(static_cast<size_t>(i), ",");
+  }
+  return digits + (pixels == 1 ? " pixel" : " pixels");
 }
 
 std::string size_text(uint64_t bytes) {

@@ -17,6 +17,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -650,7 +651,12 @@ ImageProbe probe_tiff(const Source& in, const std::string& path) {
   uint64_t width = 0, height = 0, bits = 1, samples = 1, photometric = 1, orientation = 1;
   uint64_t tile_width = 0, tile_length = 0, rows_per_strip = 0;
   bool has_width = false, has_height = false, extra_alpha = false, tiled = false;
+  // libtiff ignores every entry of a tag after its first (found by fuzzing:
+  // a second, small ImageLength made this prober pass an image that libtiff
+  // then allocated at its first, huge size); so does this.
+  std::set<uint32_t> seen;
   const bool complete = tiff.for_each_ifd0_entry([&](const IfdEntry& e) {
+    if (!seen.insert(e.tag).second) return;
     uint64_t v = 0;
     if (!tiff.value(e, 0, &v)) return;
     if (e.tag == 256) {

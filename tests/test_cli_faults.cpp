@@ -1,0 +1,203 @@
+// The smaller faults the hostile campaign found: entries skipped without a
+// word, outputs that are folders, names and formats checked too late or not
+// at all, values that overflow, messages that name no file or the wrong
+// one, and a re-run that refused its own outputs.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "cli_runner.hpp"
+#include "test_support.hpp"
+
+namespace fdiwn::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string image(const TempDir& dir, const std::string& name, int w = 24, int h = 16) {
+  const std::string path = dir.file(name);
+  fs::create_directories(fs::path(path).parent_path());
+  cv::Mat m(h, w, CV_8UC3);
+  cv::randu(m, 0, 255);
+  EXPECT_TRUE(cv::imwrite(path, m));
+  return path;
+}
+
+void expect_error(const CliResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST(Faults, EntriesLeftOutOfAFolderAreNoted) {
+  TempDir dir;
+  image(dir, "in/a.png");
+  fs::create_symlink(dir.file("in/nowhere.png"), dir.file("in/dangling.png"));
+  fs::create_symlink(dir.file("in/loop.png"), dir.file("in/loop.png"));
+  fs::create_directory_symlink(dir.file("in"), dir.file("in/cycle"));
+  image(dir, "in/locked/b.png");
+  ::chmod(dir.file("in/locked").c_str(), 0);
+  CliOptions o;
+  o.unprivileged = true;  // root would list the locked folder anyway
+  const auto r =
+      run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("out"), "-s", "2", "-r"}, o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* entry : {"dangling.png", "loop.png", "cycle", "locked"}) {
+    EXPECT_NE(r.err.find(dir.file(std::string("in/") + entry) + ": "), std::string::npos)
+        << entry << " not noted:\n"
+        << r.err;
+  }
+  EXPECT_TRUE(fs::exists(dir.file("out/a.png")));
+}
+
+TEST(Faults, OutputPathThatIsAFolderFails) {
+  TempDir dir;
+  image(dir, "in/a.png");
+  fs::create_directories(dir.file("out/a.png"));
+  const auto r = run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("out"), "-s", "2"});
+  expect_error(r, 1, "is a folder");  // was reported "skipped"
+}
+
+TEST(Faults, NamesAndFormatsAreCheckedBeforeTheWork) {
+  TempDir dir;
+  image(dir, "in/a.png");
+  const std::string in = dir.file("in"), out = dir.file("out");
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--name", "{name}.foo"}), 2, ".foo");
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--name", "{name}.png", "-f", "jpg"}), 2,
+               "does not match --format jpg");
+  EXPECT_FALSE(fs::exists(out));
+  // Two spellings of one format agree.
+  const std::string a = dir.file("in/a.png");
+  EXPECT_EQ(
+      run_fdiwn({"upscale", "-i", a, "-o", dir.file("x.jpg"), "-f", "jpeg", "-s", "2"}).exit_code,
+      0);
+  EXPECT_EQ(
+      run_fdiwn({"upscale", "-i", a, "-o", dir.file("x.tif"), "-f", "tiff", "-s", "2"}).exit_code,
+      0);
+}
+
+TEST(Faults, ResultTooLargeForItsFormatFailsBeforeTheWork) {
+  TempDir dir;
+  const std::string in = image(dir, "wide.png", 9000, 4);
+  const auto r = run_fdiwn({"upscale", "-i", in, "-o", dir.file("wide.webp"), "-s", "2", "--json"});
+  expect_error(r, 1, "16383");
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(doc.at("files").at(0).at("input_size").is_null()) << "it was decoded and upscaled";
+}
+
+TEST(Faults, ValuesOutOfRangeAreUsageErrors) {
+  TempDir dir;
+  const std::string in = image(dir, "a.png");
+  const std::string out = dir.file("o.png");
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--max-memory", "1e30"}), 2,
+               "--max-memory");
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "-j", "100000"}), 2, "-j 100000");
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", ""}), 2, "-o is empty");
+  EXPECT_FALSE(fs::exists(dir.file("a.png.png")));
+  // A tiny pixel limit is printed as a count, not as "0.0 MP".
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--max-pixels", "1"}), 1,
+               "more than the 1 pixel allowed");
+}
+
+TEST(Faults, WeightsErrorCreatesNoOutputFolder) {
+  TempDir dir;
+  const std::string in = image(dir, "a.png");
+  const auto r = run_fdiwn({"upscale", "-i", in, "-o", dir.file("new/"), "-w", dir.file("no.pt")});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_FALSE(fs::exists(dir.file("new")));
+}
+
+TEST(Faults, JsonDocumentEvenOnUsageAndWeightsErrors) {
+  TempDir dir;
+  const std::string in = image(dir, "a.png");
+  for (const auto& [args, code] : std::vector<std::pair<std::vector<std::string>, int>>{
+           {{"upscale", "-i", in, "-o", "", "--json"}, 2},
+           {{"upscale", "-i", in, "-o", dir.file("o.png"), "-w", dir.file("no.pt"), "--json"},
+            3}}) {
+    const auto r = run_fdiwn(args);
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc.at("exit_code"), code);
+    EXPECT_FALSE(doc.at("error").get<std::string>().empty());
+  }
+}
+
+TEST(Faults, ScoresNameTheFileAtFaultAndNoFalseMeans) {
+  TempDir dir;
+  image(dir, "HR/tiny.png", 3, 3);  // nothing left after a mod-crop by 4
+  image(dir, "SR/tiny.png", 3, 3);
+  const auto r = run_fdiwn({"metrics", "--hr", dir.file("HR"), "--sr", dir.file("SR"), "-s", "4",
+                            "--json", dir.file("m.json")});
+  expect_error(r, 1, dir.file("HR/tiny.png") + ": is 3x3");
+  EXPECT_NE(r.out.find("mean of 0"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("0.0000"), std::string::npos) << "a mean of no images:\n" << r.out;
+  const auto doc = nlohmann::json::parse(read_file(dir.file("m.json")));
+  EXPECT_TRUE(doc.at("runs").at(0).at("mean").at("psnr").is_null());
+}
+
+TEST(Faults, InfinitePsnrIsWrittenAsInfAndMergesBack) {
+  TempDir dir;
+  fs::create_directories(dir.file("H"));
+  fs::copy_file(data_path("Set5/HR/x4/head.png"), dir.file("H/head.png"));
+  const auto r = run_fdiwn({"metrics", "--hr", dir.file("H"), "--sr", dir.file("H"), "-s", "4",
+                            "--json", dir.file("m.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(read_file(dir.file("m.json")));
+  EXPECT_EQ(doc.at("runs").at(0).at("images").at(0).at("psnr"), "inf");
+  const auto merged = run_fdiwn({"bench", "--merge", dir.file("m.json")});
+  EXPECT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_NE(merged.out.find("inf"), std::string::npos) << merged.out;
+}
+
+TEST(Faults, SaveSrOntoAFileIsAUsageError) {
+  TempDir dir;
+  image(dir, "H/a.png", 32, 32);
+  write_file(dir.file("f"), "x");
+  const auto r = run_fdiwn({"bench", "--hr", dir.file("H"), "-s", "2", "--save-sr", dir.file("f")});
+  expect_error(r, 2, "--save-sr");
+  EXPECT_EQ(r.err.find("unexpected error"), std::string::npos) << r.err;
+}
+
+TEST(Faults, ControlCharactersInNamesCannotForgeLogLines) {
+  TempDir dir;
+  const std::string name = dir.file("a\nerror: forged.png");
+  write_file(name, "not an image");
+  const auto r = run_fdiwn({"upscale", "-i", name, "-o", dir.file("o.png"), "-s", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.find("\nerror: forged"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("a\\nerror: forged.png"), std::string::npos) << r.err;
+}
+
+TEST(Faults, RerunBesideItsInputsSkipsItsOwnOutputs) {
+  TempDir dir;
+  image(dir, "d/a.png");
+  image(dir, "d/b.png");
+  const std::vector<std::string> cmd = {"upscale", "-i", dir.file("d"), "-o",     dir.file("d"),
+                                        "-s",      "2",  "-r",          "--name", "{name}_x2.{ext}",
+                                        "--json"};
+  ASSERT_EQ(run_fdiwn(cmd).exit_code, 0);
+  const auto again = run_fdiwn(cmd);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const auto doc = nlohmann::json::parse(again.out);
+  EXPECT_EQ(doc.at("skipped"), 2);
+  EXPECT_EQ(doc.at("done"), 0);
+  EXPECT_FALSE(fs::exists(dir.file("d/a_x2_x2.png")));
+}
+
+TEST(Faults, CollisionAdviceThatWorks) {
+  TempDir dir;
+  image(dir, "in/a.png");
+  image(dir, "in/a.PNG");
+  const auto r = run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("out"), "-f", "png"});
+  expect_error(r, 2, "rename one of them");
+}
+
+}  // namespace
+}  // namespace fdiwn::test
