@@ -1,23 +1,19 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz and runs
+# Runs the libFuzzer targets (clang, ASan + UBSan; built by
+# scripts/build_instrumented.sh in build-asan, with the sanitizer tests) and runs
 # each for SECONDS (default 60) on a copy of the seed corpus and of the
 # regression inputs: fuzz_weights (the weights reader), fuzz_image (header
 # checks and decoding) and fuzz_upscale (the command's whole path for one
 # file, network and safe write included). Exits non-zero if a target crashes; the input that did
-# it is left in build-fuzz/findings/<target>/.
+# it is left in build-asan/findings/<target>/.
 #
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_EACH="${1:-60}"
-BUILD="${FDIWN_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
+BUILD="${FDIWN_ASAN_BUILD_DIR:-$ROOT/build-asan}"
 
-mkdir -p "$BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DFDIWN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_COMPILER=clang++ > "$BUILD/configure.log" 2>&1 \
-  || { cat "$BUILD/configure.log"; exit 1; }
-cmake --build "$BUILD" --parallel "$(nproc)" --target fuzz_weights fuzz_image fuzz_upscale \
-  > "$BUILD/build.log" 2>&1 || { tail -40 "$BUILD/build.log"; exit 1; }
+FDIWN_ASAN_BUILD_DIR="$BUILD" "$ROOT/scripts/build_instrumented.sh"
 
 status=0
 for target in weights image upscale; do

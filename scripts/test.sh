@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds, and runs every test:
 #   1. the CTest suite (labels unit, model, cli, slurm) in build/;
-#   2. the unit and cli labels again under AddressSanitizer + UBSan
-#      (scripts/sanitize.sh, in build-asan/);
-#   3. a short libFuzzer run of each fuzz target (scripts/fuzz.sh 60, in
-#      build-fuzz/).
+#   2. the unit and cli tests again under AddressSanitizer + UBSan
+#      (scripts/sanitize.sh, in build-asan/, built with clang);
+#   3. a short libFuzzer run of each fuzz target (scripts/fuzz.sh 60, from
+#      the same instrumented build).
 # With arguments, only step 1 runs and the arguments go to ctest, e.g.
 # `scripts/test.sh -L unit` or `scripts/test.sh -R Cli`.
 set -euo pipefail
@@ -23,10 +23,12 @@ report_slurm() {
 }
 
 cd "$BUILD_DIR"
-# One test at a time: each test program already uses every core, and two
-# OpenMP programs spinning on the same cores slow each other down ~10x.
+# Two tests at a time: most of a unit or cli test is starting processes and
+# waiting on files. The model tests use every core and are marked RUN_SERIAL
+# (tests/CMakeLists.txt): two OpenMP programs spinning on the same cores slow
+# each other down ~10x.
 status=0
-ctest --output-on-failure --no-tests=error "$@" || status=$?
+ctest --output-on-failure --no-tests=error --parallel 2 "$@" || status=$?
 report_slurm
 if (($# > 0)) || ((status != 0)); then exit $status; fi
 

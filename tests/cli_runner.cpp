@@ -84,6 +84,15 @@ CliProcess::CliProcess(bool, const std::vector<std::string>& argv_in, const CliO
       out = fds[1];
       ::signal(SIGPIPE, SIG_DFL);  // as a shell would start it
     }
+    // As an interactive shell starts a command: stop signals at their
+    // defaults and unblocked, whatever the test program inherited (a script
+    // that runs it in the background makes SIGINT ignored, and fdiwn keeps an
+    // inherited SIG_IGN, as nohup needs). A test that wants them ignored
+    // starts a wrapper such as nohup.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_DFL);
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (in < 0 || out < 0 || err < 0) ::_exit(127);
     ::dup2(in, 0);

@@ -116,7 +116,9 @@ class SpecialFile : public ::testing::TestWithParam<Kind> {
     const auto r = run_fdiwn(args, o);
     EXPECT_FALSE(r.timed_out) << "blocked";
     EXPECT_EQ(r.exit_code, code) << r.err;
-    if (code != 0) EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+    if (code != 0) {
+      EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+    }
     EXPECT_EQ(kind_now(path), before);
     EXPECT_FALSE(fs::exists(dir_.file("nowhere"))) << "a dangling link's target was created";
     for (const auto& e : fs::recursive_directory_iterator(dir_.path())) {
@@ -148,7 +150,9 @@ TEST_P(SpecialFile, AsUpscaleOutput) {
   const std::string x = make("x.png");
   // A folder given as -o receives the image; nothing else can be written.
   check({"upscale", "-i", dir_.file("good.png"), "-o", x, "-s", "2"}, x, folder() ? 0 : 1);
-  if (folder()) EXPECT_TRUE(fs::exists(x + "/good.png"));
+  if (folder()) {
+    EXPECT_TRUE(fs::exists(x + "/good.png"));
+  }
 }
 
 TEST_P(SpecialFile, AsWeights) {
