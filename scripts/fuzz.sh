@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets (clang, ASan + UBSan; built by
-# scripts/build_instrumented.sh in build-asan, with the sanitizer tests) and runs
-# each for SECONDS (default 60) on a copy of the seed corpus and of the
-# regression inputs: fuzz_weights (the weights reader), fuzz_image (header
-# checks and decoding) and fuzz_upscale (the command's whole path for one
-# file, network and safe write included). Exits non-zero if a target crashes; the input that did
-# it is left in build-asan/findings/<target>/.
+# Runs each libFuzzer target (clang, ASan + UBSan; built by
+# scripts/build_instrumented.sh in build-asan, with the sanitizer tests) for
+# SECONDS (default 60) on a copy of the seed corpus and of the regression
+# inputs: fuzz_weights (the weights reader), fuzz_image (header checks and
+# decoding) and fuzz_upscale (the command's whole path for one file, network
+# and safe write included). Exits non-zero if a target crashes; the input
+# that did it is left in build-asan/findings/<target>/.
 #
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
