@@ -29,7 +29,7 @@ echo "sanitize.sh: unit tests"
 ./bin/fdiwn_unit_tests --gtest_brief=1 "$@"
 echo "sanitize.sh: cli tests, 2 shards"
 normal_build_only="MemoryBudget.*:AllScales/CliSet5.*:Bench.Set5ChopReproducesThePaper"
-normal_build_only+=":BenchShards.MergedTableEqualsASingleRun:Paths.OptimisedAndPlainGiveTheSamePixels"
+normal_build_only+=":BenchShards.MergedTableEqualsASingleRun:Paths.EngineAndPlainGiveTheSamePixels"
 normal_build_only+=":Interruptions.RandomKillsThenResumeEqualsAnUninterruptedRun"
 pids=()
 for shard in 0 1; do

@@ -11,12 +11,13 @@ namespace fdiwn {
 namespace {
 
 // Peak resident memory of one network pass per LR pixel of the piece,
-// measured with `fdiwn bench --speed` (peak RSS of whole-image passes from
-// 128x128 to 1920x1080, minus the start-up footprint), rounded up: the
-// optimised path frees each feature map after its last use (2.0-2.5 KB);
-// the plain path keeps the eager graph's temporaries (5-7 KB).
+// beside its float output, measured with `fdiwn bench --speed` (peak RSS of
+// whole-image passes from 128x128 to 1920x1080, minus the start-up
+// footprint and the output), rounded up: the engine keeps at most eight
+// 24-channel maps and the input's copies (0.86-0.95 KB at x2-x4); the plain
+// path keeps the eager graph's temporaries (5-7 KB).
 double activation_bytes_per_pixel(Path path) {
-  return path == Path::Optimised ? 3.2 * 1024 : 7.5 * 1024;
+  return path == Path::Engine ? 1.0 * 1024 : 7.5 * 1024;
 }
 // Libraries, weights and allocator slack not covered above.
 constexpr std::size_t kFixedBytes = std::size_t{400} << 20;
@@ -42,9 +43,9 @@ std::size_t buffer_bytes(const PlanRequest& r) {
 }
 
 // Memory per LR pixel of the largest piece: the network's activations and
-// the piece's float output (twice: the result and its converted region).
+// the piece's float output (converted into the image in strips).
 double piece_bytes_per_pixel(const PlanRequest& r) {
-  return activation_bytes_per_pixel(r.path) + 2.0 * r.scale * r.scale * 3 * sizeof(float);
+  return activation_bytes_per_pixel(r.path) + 1.0 * r.scale * r.scale * 3 * sizeof(float);
 }
 
 std::size_t peak_bytes(const PlanRequest& r, int64_t largest_piece) {

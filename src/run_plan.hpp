@@ -21,7 +21,7 @@ struct PlanRequest {
   bool tta = false;
   bool alpha_network_pass = false;  ///< a varying alpha upscaled by the network
   std::size_t budget = 0;           ///< bytes, for Mode::Auto
-  Path path = Path::Optimised;      ///< the paths need different memory
+  Path path = Path::Engine;      ///< the paths need different memory
 };
 
 struct DetailedPlan {

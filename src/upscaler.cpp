@@ -13,11 +13,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include "chop_plan.hpp"
+#include "engine/engine.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
 #include "image_kinds.hpp"
-#include "model/tensor_allocator.hpp"
 #include "run_plan.hpp"
 
 namespace fdiwn {
@@ -51,16 +51,21 @@ torch::Tensor to_tensor(const cv::Mat& bgr) {
 // (half to even, as torch.round) by OpenCV's conversion.
 void write_region(const torch::Tensor& piece_out, cv::Point origin, const cv::Rect& rect,
                   cv::Mat& out) {
-  auto region = piece_out[0]
-                    .narrow(1, rect.y - origin.y, rect.height)
-                    .narrow(2, rect.x - origin.x, rect.width)
-                    .permute({1, 2, 0})
-                    .contiguous();
-  const cv::Mat rgb(rect.height, rect.width, CV_32FC3, region.data_ptr<float>());
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  cv::Mat target = out(rect);
-  bgr.convertTo(target, out.type(), value_scale(out.depth()));
+  // In strips of rows: the float copies then cost a strip, not an image.
+  constexpr int kStripRows = 64;
+  for (int y = 0; y < rect.height; y += kStripRows) {
+    const cv::Rect strip(rect.x, rect.y + y, rect.width, std::min(kStripRows, rect.height - y));
+    auto region = piece_out[0]
+                      .narrow(1, strip.y - origin.y, strip.height)
+                      .narrow(2, strip.x - origin.x, strip.width)
+                      .permute({1, 2, 0})
+                      .contiguous();
+    const cv::Mat rgb(strip.height, strip.width, CV_32FC3, region.data_ptr<float>());
+    cv::Mat bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    cv::Mat target = out(strip);
+    bgr.convertTo(target, out.type(), value_scale(out.depth()));
+  }
 }
 
 // Self-ensemble transform t: bit 0 flips left-right, bit 1 flips up-down,
@@ -94,7 +99,7 @@ const char* to_string(AlphaMode mode) {
 }
 
 const char* to_string(Path path) {
-  return path == Path::Optimised ? "optimised" : "plain";
+  return path == Path::Engine ? "engine" : "plain";
 }
 
 struct Upscaler::Impl {
@@ -102,6 +107,12 @@ struct Upscaler::Impl {
   std::string weights_path;
   int64_t parameter_count = 0;
   FDIWN model{nullptr};
+  // Path::Engine: the network compiled from `model`; Path::Plain: none.
+  std::unique_ptr<engine::Engine> engine;
+
+  torch::Tensor forward(const torch::Tensor& x, const std::function<void()>& after_group) {
+    return engine ? engine->forward(x, after_group) : model->forward(x, after_group);
+  }
 
   PlanRequest request(cv::Size size, int channels, int depth, Mode mode, bool alpha_pass) const {
     PlanRequest r;
@@ -125,18 +136,13 @@ struct Upscaler::Impl {
     const torch::Tensor x = to_tensor(bgr);
     const double steps = 6.0 * static_cast<double>(pieces.size());
     int done = 0;
-    if (progress) model->group_done = [&] { progress(++done / steps); };
-    try {
-      for (const auto& piece : pieces) {
-        const auto& c = piece.crop;
-        const auto crop = x.narrow(2, c.y, c.height).narrow(3, c.x, c.width).contiguous();
-        write_region(model->forward(crop), cv::Point(s * c.x, s * c.y), piece.output, out);
-      }
-    } catch (...) {
-      model->group_done = nullptr;
-      throw;
+    const std::function<void()> after_group =
+        progress ? std::function<void()>([&] { progress(++done / steps); }) : nullptr;
+    for (const auto& piece : pieces) {
+      const auto& c = piece.crop;
+      const auto crop = x.narrow(2, c.y, c.height).narrow(3, c.x, c.width).contiguous();
+      write_region(forward(crop, after_group), cv::Point(s * c.x, s * c.y), piece.output, out);
     }
-    model->group_done = nullptr;
   }
 
   std::vector<ChopPiece> pieces_for(cv::Size size, const DetailedPlan& plan) const {
@@ -188,8 +194,7 @@ Upscaler::Upscaler(const UpscalerOptions& options) : impl_(std::make_unique<Impl
   require_scale(file, options.scale);
   impl_->parameter_count = file.source_parameters;
   impl_->model = build_fdiwn(file);
-  impl_->model->optimised = options.path == Path::Optimised;
-  if (options.path == Path::Optimised) install_tensor_allocator();
+  if (options.path == Path::Engine) impl_->engine = std::make_unique<engine::Engine>(*impl_->model);
 }
 
 Upscaler::~Upscaler() = default;
@@ -209,8 +214,11 @@ cv::Mat Upscaler::upscale(const cv::Mat& image, Mode mode, const ProgressCallbac
   Impl& impl = *impl_;
   // Feature maps of this image's sizes are of no use to the next image.
   struct ReleaseCache {
-    ~ReleaseCache() { release_cached_tensor_memory(); }
-  } release;
+    const engine::Engine* engine;
+    ~ReleaseCache() {
+      if (engine) engine->release_memory();
+    }
+  } release{impl.engine.get()};
   return upscale_any_kind(
       image, impl.options.scale, impl.options.alpha,
       [&](const cv::Mat& bgr, const ProgressCallback& p) { return impl.color_pass(bgr, plan, p); },

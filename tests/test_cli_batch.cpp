@@ -432,7 +432,7 @@ TEST_F(CliBatch, MaxPixelsRefusesFromTheHeader) {
 TEST_F(CliBatch, SmallMemoryBudgetSplitsTheImage) {
   write_image(dir_.file("big.png"), picture(300, 240, CV_8UC3));
   const auto split = run_fdiwn({"upscale", "-i", dir_.file("big.png"), "-o", dir_.file("split.png"),
-                                "-s", "2", "--max-memory", "500M", "-v"});
+                                "-s", "2", "--max-memory", "440M", "-v"});
   ASSERT_EQ(split.exit_code, 0) << split.err;
   EXPECT_NE(split.err.find("chop ("), std::string::npos) << split.err;
   const auto whole = run_fdiwn({"upscale", "-i", dir_.file("big.png"), "-o", dir_.file("whole.png"),

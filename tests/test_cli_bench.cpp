@@ -67,6 +67,35 @@ TEST(Bench, Set5WholeImage) {
   expect_means(read_json(dir.file("s.json")), {{4, kWhole.at(4)}});
 }
 
+TEST(Bench, Set5WholeImageOnThePlainPathGivesTheSameNumbers) {
+  TempDir dir;
+  const auto r = run_fdiwn({"bench", "--hr", kHr, "--lr", kLr, "-s", "4", "--mode", "whole",
+                            "--path", "plain", "--json", dir.file("s.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_means(read_json(dir.file("s.json")), {{4, kWhole.at(4)}});
+}
+
+TEST(BenchSpeed, TimesTheEngineAgainstThePlainPathAndOneThread) {
+  TempDir dir;
+  const auto r = run_fdiwn({"bench", "--speed", "-s", "2", "--sizes", "40x24", "--repeat", "1",
+                            "-j", "2", "--json", dir.file("speed.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const auto doc = read_json(dir.file("speed.json"));
+  ASSERT_EQ(doc.at("cases").size(), 3u) << doc.dump(2);
+  std::map<std::string, int> seen;
+  for (const auto& c : doc.at("cases")) {
+    const std::string key =
+        c.at("path").get<std::string>() + "/" + std::to_string(c.at("threads").get<int>());
+    SCOPED_TRACE(key);
+    ++seen[key];
+    EXPECT_GT(c.at("median_ms").get<double>(), 0);
+    EXPECT_GT(c.at("peak_rss_mib").get<double>(), 0);
+    EXPECT_GT(c.at("macs_per_pixel").get<int64_t>(), 1000000);
+  }
+  EXPECT_EQ(seen, (std::map<std::string, int>{{"plain/2", 1}, {"engine/2", 1}, {"engine/1", 1}}));
+  EXPECT_NE(r.out.find("vs 1 thr"), std::string::npos) << r.out;
+}
+
 TEST(Bench, LowResolutionMadeByTheToolGivesTheSameNumbers) {
   TempDir dir;
   const auto r = run_fdiwn(

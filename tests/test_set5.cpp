@@ -62,7 +62,7 @@ std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (int scale : {2, 3, 4}) {
     for (Mode mode : {Mode::Whole, Mode::Chop}) {
-      for (Path path : {Path::Optimised, Path::Plain}) cases.push_back({scale, mode, path});
+      for (Path path : {Path::Engine, Path::Plain}) cases.push_back({scale, mode, path});
     }
   }
   return cases;

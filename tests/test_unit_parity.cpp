@@ -8,9 +8,10 @@
 #include <gtest/gtest.h>
 #include <torch/serialize.h>
 
+#include "engine/engine.hpp"
+#include "engine/kernels.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
-#include "model/fused_ops.hpp"
 #include "test_support.hpp"
 
 namespace fdiwn::test {
@@ -68,80 +69,90 @@ const std::map<std::string, UnitFn>& units() {
   return u;
 }
 
-// The optimised path's shuffle attention: statistics, gates, one apply pass.
-torch::Tensor optimised_attention(ShuffleAttentionImpl& sa, const torch::Tensor& x_in) {
-  const torch::Tensor x = x_in.contiguous(torch::MemoryFormat::ChannelsLast);
-  torch::Tensor out = fused::empty_nhwc(x.size(0), x.size(1), x.size(2), x.size(3));
-  fused::ApplyArgs args;
-  args.body = &x;
-  args.gates = sa.gates(fused::channel_stats(x));
-  args.out = &out;
-  fused::attention_apply(args);
-  return out;
+const engine::Engine& compiled(int scale) {
+  static std::map<int, std::unique_ptr<engine::Engine>> cache;
+  auto& e = cache[scale];
+  if (!e) e = std::make_unique<engine::Engine>(*model(scale));
+  return *e;
 }
 
-// The optimised path's CoffConv: gates from one statistics pass.
-torch::Tensor optimised_coffconv(CoffConvImpl& cc, const torch::Tensor& x) {
-  const auto gates =
-      cc.gates(fused::channel_stats(x.contiguous(torch::MemoryFormat::ChannelsLast)));
-  return torch::from_blob(const_cast<float*>(gates[0].data()), {1, 24, 1, 1}).clone();
+// Per-channel mean and population variance, as the engine gathers them.
+engine::Stats stats_of(const torch::Tensor& x) {
+  engine::Stats s;
+  const auto mean = x.mean({0, 2, 3}), var = x.var({0, 2, 3}, /*unbiased=*/false);
+  for (int64_t c = 0; c < x.size(1); ++c) {
+    s.mean[c] = mean[c].item<double>();
+    s.var[c] = var[c].item<double>();
+  }
+  return s;
 }
 
-// The same units through the optimised path (fused kernels, channels-last,
-// weights with scales folded in).
-const std::map<std::string, UnitFn>& optimised_units() {
-  static const std::map<std::string, UnitFn> u = {
-      {"Li1", [](FDIWN& m, const torch::Tensor& x) { return m->Li1->forward_optimised(x); }},
-      {"Li1.MY1",
-       [](FDIWN& m, const torch::Tensor& x) { return m->Li1->MY1->forward_optimised(x); }},
-      {"Li1.MY1.srb1",
-       [](FDIWN& m, const torch::Tensor& x) { return m->Li1->MY1->srb1->forward_optimised(x); }},
+// The engine's shuffle attention: gates from the statistics, one apply.
+torch::Tensor engine_attention(const engine::AttentionGate& gate, const torch::Tensor& x) {
+  const auto in = x.permute({0, 2, 3, 1}).contiguous();
+  auto out = torch::empty_like(in);
+  engine::ops::attend(in.data_ptr<float>(), gate.gates(stats_of(x)), 1.0f, nullptr, 0.0f, 1.0f,
+                      out.data_ptr<float>(), engine::kC, in.numel() / engine::kC);
+  return out.permute({0, 3, 1, 2});
+}
+
+// The engine's interaction weights from the statistics.
+torch::Tensor engine_coffconv(const engine::InteractionGate& gate, const torch::Tensor& x) {
+  engine::Weights w = gate.weights(stats_of(x));
+  return torch::from_blob(w.data(), {1, 24, 1, 1}).clone();
+}
+
+const engine::WdibKernels& my1(int scale) {
+  return compiled(scale).kernels().li1.my1;
+}
+
+// The same units through the engine (band passes, oneDNN kernels, scales
+// folded into weights).
+using EngineFn = std::function<torch::Tensor(int, const torch::Tensor&)>;
+const std::map<std::string, EngineFn>& engine_units() {
+  static const std::map<std::string, EngineFn> u = {
+      {"Li1", [](int s, const torch::Tensor& x) { return run_unit(compiled(s).kernels().li1, x); }},
+      {"Li1.MY1", [](int s, const torch::Tensor& x) { return run_unit(my1(s), x); }},
+      {"Li1.MY1.srb1", [](int s, const torch::Tensor& x) { return run_unit(my1(s).srb1, x); }},
       {"Li1.MY1.srb1.SAlayer",
-       [](FDIWN& m, const torch::Tensor& x) {
-         return optimised_attention(*m->Li1->MY1->srb1->SAlayer, x);
-       }},
-      {"Li1.MY1.rb1",
-       [](FDIWN& m, const torch::Tensor& x) { return m->Li1->MY1->rb1->forward_optimised(x); }},
+       [](int s, const torch::Tensor& x) { return engine_attention(my1(s).srb1.attention, x); }},
+      {"Li1.MY1.rb1", [](int s, const torch::Tensor& x) { return run_unit(my1(s).rb1, x); }},
       {"Li1.MY1.fuse1",
-       [](FDIWN& m, const torch::Tensor& x) {
-         // Prepared for the unscaled concatenation: undo scale_x1/scale_x2.
-         auto& my = m->Li1->MY1;
+       [](int s, const torch::Tensor& x) {
+         // Compiled for the unscaled concatenation: undo scale_x1/scale_x2.
+         auto& my = model(s)->Li1->MY1;
          const auto unscaled = torch::cat(
              {x.narrow(1, 0, 24) / my->scale_x1->scale, x.narrow(1, 24, 24) / my->scale_x2->scale},
              1);
-         return my->fuse1->forward_optimised(unscaled);
+         return run_unit(my1(s).fuse1, unscaled);
        }},
       {"Li1.MY1.A1_coffconv",
-       [](FDIWN& m, const torch::Tensor& x) {
-         return optimised_coffconv(*m->Li1->MY1->A1_coffconv, x);
-       }},
+       [](int s, const torch::Tensor& x) { return engine_coffconv(my1(s).a1, x); }},
       {"Li1.MY1.SAlayer",
-       [](FDIWN& m, const torch::Tensor& x) {
-         return optimised_attention(*m->Li1->MY1->SAlayer, x);
-       }},
+       [](int s, const torch::Tensor& x) { return engine_attention(my1(s).attention, x); }},
       {"Li1.rb1",
-       [](FDIWN& m, const torch::Tensor& x) { return m->Li1->rb1->forward_optimised(x); }},
-      {"FDIWN", [](FDIWN& m, const torch::Tensor& x) { return m->forward_optimised(x); }},
+       [](int s, const torch::Tensor& x) { return run_unit(compiled(s).kernels().li1.rb1, x); }},
+      {"FDIWN", [](int s, const torch::Tensor& x) { return compiled(s).forward(x); }},
   };
   return u;
 }
 
-void check_unit(int scale, const std::string& unit, bool optimised = false) {
-  SCOPED_TRACE("x" + std::to_string(scale) + " " + unit + (optimised ? " (optimised)" : ""));
+void check_unit(int scale, const std::string& unit, bool on_engine = false) {
+  SCOPED_TRACE("x" + std::to_string(scale) + " " + unit + (on_engine ? " (engine)" : ""));
   c10::InferenceMode guard;
   const Golden& g = golden(scale);
   const bool whole = unit == "FDIWN";
   const auto& in = g.at(whole ? "input" : unit + ".in");
   const auto& expected = g.at(whole ? "output" : unit + ".out");
-  const torch::Tensor out = optimised ? optimised_units().at(unit)(model(scale), in)
-                            : whole   ? model(scale)->forward_plain(in)
+  const torch::Tensor out = on_engine ? engine_units().at(unit)(scale, in)
+                            : whole   ? model(scale)->forward(in)
                                       : units().at(unit)(model(scale), in);
   ASSERT_EQ(out.sizes(), expected.sizes());
   const double diff = (out - expected).abs().max().item<double>();
   const double magnitude = expected.abs().max().item<double>();
   ::testing::Test::RecordProperty("max_abs_diff", std::to_string(diff));
   std::printf("x%d %-22s %-9s max |diff| %.3g (output magnitude %.1f)\n", scale, unit.c_str(),
-              optimised ? "optimised" : "plain", diff, magnitude);
+              on_engine ? "engine" : "plain", diff, magnitude);
   EXPECT_LT(diff, kTolerance);
 }
 
@@ -151,10 +162,10 @@ TEST_P(UnitParity, MatchesAuthorsNetwork) {
   check_unit(std::get<0>(GetParam()), std::get<1>(GetParam()));
 }
 
-class OptimisedUnitParity : public ::testing::TestWithParam<std::tuple<int, std::string>> {};
+class EngineUnitParity : public ::testing::TestWithParam<std::tuple<int, std::string>> {};
 
-TEST_P(OptimisedUnitParity, MatchesAuthorsNetwork) {
-  check_unit(std::get<0>(GetParam()), std::get<1>(GetParam()), /*optimised=*/true);
+TEST_P(EngineUnitParity, MatchesAuthorsNetwork) {
+  check_unit(std::get<0>(GetParam()), std::get<1>(GetParam()), /*on_engine=*/true);
 }
 
 TEST(UnitParityCoverage, EveryGoldenUnitIsTested) {
@@ -174,9 +185,9 @@ std::vector<std::string> unit_names() {
   return names;
 }
 
-std::vector<std::string> optimised_unit_names() {
+std::vector<std::string> engine_unit_names() {
   std::vector<std::string> names;
-  for (const auto& kv : optimised_units()) names.push_back(kv.first);
+  for (const auto& kv : engine_units()) names.push_back(kv.first);
   return names;
 }
 
@@ -194,9 +205,9 @@ INSTANTIATE_TEST_SUITE_P(AllScales, UnitParity,
                            return case_name(std::get<0>(info.param), std::get<1>(info.param));
                          });
 
-INSTANTIATE_TEST_SUITE_P(AllScales, OptimisedUnitParity,
+INSTANTIATE_TEST_SUITE_P(AllScales, EngineUnitParity,
                          ::testing::Combine(::testing::Values(2, 3, 4),
-                                            ::testing::ValuesIn(optimised_unit_names())),
+                                            ::testing::ValuesIn(engine_unit_names())),
                          [](const auto& info) {
                            return case_name(std::get<0>(info.param), std::get<1>(info.param));
                          });

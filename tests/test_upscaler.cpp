@@ -121,19 +121,19 @@ TEST(Upscaler, DoesNotTouchItsInput) {
 namespace fdiwn::test {
 namespace {
 
-TEST(Paths, OptimisedAndPlainGiveTheSamePixels) {
+TEST(Paths, EngineAndPlainGiveTheSamePixels) {
   // A real image larger than Set5's, both modes.
   const cv::Mat lr = cv::imread(data_path("Urban100-sample/LR_x4/img_024.png"));
   ASSERT_FALSE(lr.empty());
   UpscalerOptions options;
   options.scale = 4;
   options.weights_path = weights_path(4);
-  const Upscaler optimised(options);
+  const Upscaler engine(options);
   options.path = Path::Plain;
   const Upscaler plain(options);
   for (const Mode mode : {Mode::Whole, Mode::Chop}) {
     SCOPED_TRACE(to_string(mode));
-    const auto a = optimised.upscale(lr, mode), b = plain.upscale(lr, mode);
+    const auto a = engine.upscale(lr, mode), b = plain.upscale(lr, mode);
     const auto agreement = compare_images(a, b);
     std::printf("%s: max |diff| %d, identical %.4f%%\n", to_string(mode), agreement.max_abs_diff,
                 agreement.identical_share * 100);

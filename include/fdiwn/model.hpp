@@ -9,11 +9,8 @@
 // Tensors are N x C x H x W float32; the network's input is RGB in [0, 255].
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
-#include <memory>
-#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -22,13 +19,6 @@
 #include <torch/nn/pimpl.h>
 
 namespace fdiwn {
-
-class DnnlConv;
-namespace fused {
-struct ApplyArgs;
-struct ChannelStats;
-struct Gates;
-}  // namespace fused
 
 /// The widths of one FDIWN network. They differ per scale, so they are read
 /// from a weights file's shapes (see `config_from_weights` in weights.hpp).
@@ -66,10 +56,6 @@ struct ShuffleAttentionImpl : torch::nn::Module {
   explicit ShuffleAttentionImpl(int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
 
-  /// Optimised path: the gates as per-channel coefficients of sigmoid(a*v+b),
-  /// from the statistics of the input, one set per image.
-  std::vector<fused::Gates> gates(const std::vector<fused::ChannelStats>& stats) const;
-
   int64_t channels;
   torch::Tensor cweight, cbias, sweight, sbias;
   torch::nn::GroupNorm gn{nullptr};
@@ -84,9 +70,6 @@ struct CoffConvImpl : torch::nn::Module {
   explicit CoffConvImpl(int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
 
-  /// Optimised path: the gates from the input's per-channel statistics.
-  std::vector<std::array<float, 24>> gates(const std::vector<fused::ChannelStats>& stats) const;
-
   torch::nn::Sequential upper_branch{nullptr};  // pool, conv, relu, conv, relu, sigmoid
   torch::nn::Sequential lower_branch{nullptr};  // conv, relu, conv, relu, sigmoid (after std)
 };
@@ -98,16 +81,6 @@ TORCH_MODULE(CoffConv);
 struct WIRWImpl : torch::nn::Module {
   WIRWImpl(int64_t channels, int64_t expand, int64_t squeeze);
   torch::Tensor forward(const torch::Tensor& x);
-
-  /// Optimised path on a channels-last x: outer * WIRW(x) + add_input * x +
-  /// the caller's terms in `args`, written where `args` says.
-  void forward_fused(const torch::Tensor& x, fused::ApplyArgs& args, float outer = 1.f,
-                     float add_input = 0.f);
-  /// Optimised path, returning the result (same as forward()).
-  torch::Tensor forward_optimised(const torch::Tensor& x);
-  /// The optimised path's convolutions (body, with the ReLU fused).
-  void prepare_optimised();
-  std::vector<std::shared_ptr<DnnlConv>> fast_convs;
 
   torch::nn::Sequential body{nullptr};  // 1x1 conv, relu, 1x1 conv, 3x3 conv
   Scale res_scale{nullptr}, x_scale{nullptr};
@@ -124,15 +97,6 @@ struct WCRWImpl : torch::nn::Module {
   WCRWImpl(int64_t in, int64_t expand, int64_t squeeze, int64_t out);
   torch::Tensor forward(const torch::Tensor& x);
 
-  /// Optimised path: WCRW(x) + the caller's terms, written where `args` says.
-  void forward_fused(const torch::Tensor& x, fused::ApplyArgs& args);
-  torch::Tensor forward_optimised(const torch::Tensor& x);
-  /// The optimised path's convolutions: body (3) then conv, x_scale folded
-  /// into conv; `input_scales` (one per input channel, empty: none) folded
-  /// into the layers that read x, for a caller whose input is pre-scaled.
-  void prepare_optimised(const std::vector<float>& input_scales = {});
-  std::vector<std::shared_ptr<DnnlConv>> fast_convs;
-
   torch::nn::Sequential body{nullptr};
   torch::nn::Conv2d conv{nullptr};  // 3x3 in -> out, with bias
   Scale res_scale{nullptr}, x_scale{nullptr};
@@ -147,16 +111,6 @@ TORCH_MODULE(WCRW);
 struct WDIBImpl : torch::nn::Module {
   explicit WDIBImpl(const FdiwnConfig& cfg);
   torch::Tensor forward(const torch::Tensor& x);
-
-  /// Optimised path on a channels-last x; the final attention's output goes
-  /// where `final_args` says.
-  void forward_fused(const torch::Tensor& x, fused::ApplyArgs& final_args);
-  torch::Tensor forward_optimised(const torch::Tensor& x);
-  /// Prepares the units, and folds scale_x1/scale_x2 into the layers that
-  /// read their concatenation (so it is stored unscaled).
-  void prepare_optimised();
-  /// conv_distilled1, conv_distilled2, fuse2, each with its sigmoid fused.
-  std::vector<std::shared_ptr<DnnlConv>> fast_convs;
 
   WIRW srb1{nullptr}, srb2{nullptr};
   WCRW rb1{nullptr}, rb2{nullptr};
@@ -177,12 +131,6 @@ struct FSWGImpl : torch::nn::Module {
   explicit FSWGImpl(const FdiwnConfig& cfg);
   torch::Tensor forward(const torch::Tensor& x);
 
-  /// Optimised path on a channels-last x: FSWG(x), plus x if add_input (the
-  /// WRDC running sum, for free).
-  torch::Tensor forward_optimised(const torch::Tensor& x, bool add_input = false);
-  void prepare_optimised();
-  std::vector<std::shared_ptr<DnnlConv>> fast_convs;  ///< conv, conv1, conv2
-
   WDIB MY1{nullptr}, MY2{nullptr}, MY3{nullptr};
   torch::nn::Conv2d conv{nullptr};   // 3x3 24 -> 24, no bias
   torch::nn::Conv2d conv1{nullptr};  // 3x3 48 -> 24, groups 4, no bias
@@ -199,29 +147,14 @@ TORCH_MODULE(FSWG);
 struct FDIWNImpl : torch::nn::Module {
   explicit FDIWNImpl(const FdiwnConfig& cfg);
   /// x: N x 3 x H x W RGB in [0, 255]; returns N x 3 x sH x sW, unclamped.
-  /// Runs the optimised path if `optimised` is set, else the plain one.
-  torch::Tensor forward(const torch::Tensor& x);
-  /// The plain path: every unit op by op, as the paper's code does it.
-  torch::Tensor forward_plain(const torch::Tensor& x);
-  /// The optimised path: channels-last convolutions and fused kernels.
-  torch::Tensor forward_optimised(const torch::Tensor& x);
-
-  /// Makes the optimised path's convolutions (scales folded in) from the
-  /// loaded parameters. Call again after changing them.
-  void prepare_optimised();
-  /// Which path forward() runs.
-  bool optimised = false;
-  /// Sub_mean, head, conv1, conv2, UP1, UP2, Add_mean.
-  std::vector<std::shared_ptr<DnnlConv>> fast_convs;
+  /// `after_group`, if given, is called after each of the six group
+  /// applications: progress, or abandoning the pass by throwing.
+  torch::Tensor forward(const torch::Tensor& x, const std::function<void()>& after_group = nullptr);
 
   /// Multiply-adds per LR pixel of one forward pass: every convolution at
   /// the resolution it runs at, each group counted as often as it is applied
   /// (CoffConv's convolutions run on 1x1 pooled maps and are left out).
   int64_t macs_per_pixel();
-
-  /// If set, called after each of the six group applications: lets a caller
-  /// report progress, or abandon the pass by throwing.
-  std::function<void()> group_done;
 
   FdiwnConfig config;
   torch::nn::Conv2d Sub_mean{nullptr}, Add_mean{nullptr};  // 1x1 mean shift

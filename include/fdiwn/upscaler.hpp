@@ -49,8 +49,8 @@ const char* to_string(AlphaMode mode);
 /// Which implementation of the network runs. Both compute the same
 /// network and are tested against the authors' outputs.
 enum class Path {
-  Optimised,  ///< channels-last convolutions and fused kernels (the default)
-  Plain,      ///< op by op as the paper's code: the readable reference
+  Engine,  ///< the band-streaming engine compiled from the module tree (the default)
+  Plain,   ///< the module tree op by op, as the paper's code: the readable reference
 };
 
 const char* to_string(Path path);
@@ -63,7 +63,7 @@ struct UpscalerOptions {
   bool tta = false;  ///< self-ensemble: average the 8 flips/transposes (8x the time)
   AlphaMode alpha = AlphaMode::Network;
   std::size_t memory_budget = 0;  ///< bytes Mode::Auto may use; 0: default_memory_budget()
-  Path path = Path::Optimised;
+  Path path = Path::Engine;
 };
 
 /// Called during upscale() with the fraction of the work done (0..1). It may

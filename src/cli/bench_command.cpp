@@ -86,12 +86,16 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   cmd->add_flag("-x,--tta", args.tta, "Self-ensemble (8 passes)");
   cmd->add_option("-j,--threads", args.threads, "Threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--path", args.path, "engine, or plain: the module tree op by op")
+      ->check(CLI::IsMember({"engine", "plain"}))
+      ->capture_default_str();
   cmd->add_option("--save-sr", args.save_sr,
                   "Keep the SR images in this folder (x<scale>/ inside)");
   add_scoring_options(cmd, args.scoring);
   // Speed mode.
   cmd->add_flag("--speed", args.speed,
-                "Instead of scoring: time the optimised and plain paths on synthetic images "
+                "Instead of scoring: time the engine and plain paths (and the engine on one "
+                "thread) on synthetic images "
                 "(each case in its own process, with its peak memory)");
   cmd->add_option("--sizes", args.speed_args.sizes, "--speed: LR sizes")->capture_default_str();
   cmd->add_option("--paths", args.speed_args.paths, "--speed: paths to time")
@@ -186,6 +190,7 @@ int run_bench(const BenchArgs& args) {
     options.scale = w.scale;
     options.threads = args.threads;
     options.tta = args.tta;
+    options.path = args.path == "plain" ? Path::Plain : Path::Engine;
     const Mode mode = args.mode == "whole" ? Mode::Whole : Mode::Chop;
     const Upscaler upscaler(options);  // loaded once per scale
 

@@ -19,6 +19,7 @@ struct BenchArgs {
   std::string mode = "chop";
   bool tta = false;
   int threads = 0;
+  std::string path = "engine";  ///< engine or plain
   std::string save_sr;
   ScoringArgs scoring;
   bool speed = false;  ///< time the paths instead (speed_bench.hpp)

@@ -34,6 +34,7 @@ struct Case {
   int scale;
   cv::Size size;
   Path path;
+  int threads;  ///< 0: all cores
 };
 
 struct CaseResult {
@@ -66,8 +67,9 @@ cv::Size parse_size(const std::string& s) {
 
 Path parse_path(const std::string& s) {
   if (s == "plain") return Path::Plain;
-  if (s == "optimised" || s == "optimized") return Path::Optimised;
-  throw InvalidArgument("--paths: '" + s + "' is not plain or optimised");
+  // "optimised": the name of the engine's predecessor, still accepted.
+  if (s == "engine" || s == "optimised" || s == "optimized") return Path::Engine;
+  throw InvalidArgument("--paths: '" + s + "' is not plain or engine");
 }
 
 // A deterministic picture with edges, gradients and texture: the network's
@@ -121,7 +123,7 @@ int run_child(const std::string& spec, int repeat, int threads) {
 }
 
 // Parent side: runs `fdiwn bench --speed-case ...` and reads its line.
-CaseResult run_case(const Case& c, int repeat, int threads) {
+CaseResult run_case(const Case& c, int repeat) {
   const std::string spec = std::to_string(c.scale) + ":" + std::to_string(c.size.width) + "x" +
                            std::to_string(c.size.height) + ":" + to_string(c.path);
   int pipe_fds[2];
@@ -134,7 +136,7 @@ CaseResult run_case(const Case& c, int repeat, int threads) {
     ::dup2(original_stderr(), STDERR_FILENO);
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    const std::string rep = std::to_string(repeat), thr = std::to_string(threads);
+    const std::string rep = std::to_string(repeat), thr = std::to_string(c.threads);
     ::execl("/proc/self/exe", "fdiwn", "-q", "bench", "--speed-case", spec.c_str(), "--repeat",
             rep.c_str(), "-j", thr.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
@@ -209,44 +211,58 @@ int run_speed(const SpeedArgs& args) {
       "each case in its own process; timed: %d pass%s after one at that size\n",
       torch_version().c_str(), opencv_version().c_str(), threads, args.repeat,
       args.repeat == 1 ? "" : "es");
-  std::printf("%-5s %-10s %-10s %10s %10s %8s %8s %9s %8s\n", "scale", "LR size", "path",
-              "first ms", "median ms", "MP/s", "GFLOP/s", "peak MiB", "speed-up");
+  std::printf("%-5s %-10s %-7s %7s %10s %10s %8s %8s %9s %8s %8s\n", "scale", "LR size", "path",
+              "threads", "first ms", "median ms", "us/px", "GFLOP/s", "peak MiB", "vs plain",
+              "vs 1 thr");
   nlohmann::json rows = nlohmann::json::array();
   int code = kExitOk;
   for (int scale : scales) {
     for (const auto& size : sizes) {
-      double plain_ms = 0;
-      for (Path path : paths) {
-        const CaseResult r = run_case({scale, size, path}, args.repeat, args.threads);
+      // Every path on all the threads; the engine on one thread as well, for
+      // its scaling (the ratio is of two runs made one after the other).
+      std::vector<Case> cases;
+      for (Path path : paths) cases.push_back({scale, size, path, threads});
+      if (threads > 1 && std::find(paths.begin(), paths.end(), Path::Engine) != paths.end()) {
+        cases.push_back({scale, size, Path::Engine, 1});
+      }
+      double plain_ms = 0, engine_ms = 0;
+      for (const Case& c : cases) {
+        const CaseResult r = run_case(c, args.repeat);
         const std::string size_text =
             std::to_string(size.width) + "x" + std::to_string(size.height);
         if (!r.ok) {
-          std::printf("x%-4d %-10s %-10s failed: %s\n", scale, size_text.c_str(), to_string(path),
-                      r.error.c_str());
+          std::printf("x%-4d %-10s %-7s %7d failed: %s\n", scale, size_text.c_str(),
+                      to_string(c.path), c.threads, r.error.c_str());
           code = kExitFailed;
           continue;
         }
-        const double mp = static_cast<double>(size.area()) / 1e6;
         const double seconds = r.median_ms / 1000;
         const double gflops =
             2.0 * static_cast<double>(r.macs_per_pixel) * size.area() / seconds / 1e9;
-        if (path == Path::Plain) plain_ms = r.median_ms;
-        char ratio[16] = "";
-        if (path == Path::Optimised && plain_ms > 0) {
-          std::snprintf(ratio, sizeof ratio, "%.2fx", plain_ms / r.median_ms);
+        const double us_per_pixel = r.median_ms * 1000 / size.area();
+        char vs_plain[16] = "", vs_one[16] = "";
+        if (c.path == Path::Plain) plain_ms = r.median_ms;
+        if (c.path == Path::Engine && c.threads == threads) {
+          engine_ms = r.median_ms;
+          if (plain_ms > 0)
+            std::snprintf(vs_plain, sizeof vs_plain, "%.2fx", plain_ms / r.median_ms);
         }
-        std::printf("x%-4d %-10s %-10s %10.0f %10.0f %8.4f %8.1f %9ld %8s\n", scale,
-                    size_text.c_str(), to_string(path), r.first_ms, r.median_ms, mp / seconds,
-                    gflops, r.peak_kib / 1024, ratio);
+        if (c.path == Path::Engine && c.threads == 1 && threads > 1 && engine_ms > 0) {
+          std::snprintf(vs_one, sizeof vs_one, "%.2fx", r.median_ms / engine_ms);
+        }
+        std::printf("x%-4d %-10s %-7s %7d %10.0f %10.0f %8.2f %8.1f %9ld %8s %8s\n", scale,
+                    size_text.c_str(), to_string(c.path), c.threads, r.first_ms, r.median_ms,
+                    us_per_pixel, gflops, r.peak_kib / 1024, vs_plain, vs_one);
         std::fflush(stdout);
         rows.push_back({{"scale", scale},
                         {"width", size.width},
                         {"height", size.height},
-                        {"path", to_string(path)},
+                        {"path", to_string(c.path)},
+                        {"threads", c.threads},
                         {"first_ms", r.first_ms},
                         {"median_ms", r.median_ms},
-                        {"us_per_pixel", r.median_ms * 1000 / size.area()},
-                        {"mp_per_second", mp / seconds},
+                        {"us_per_pixel", us_per_pixel},
+                        {"mp_per_second", size.area() / 1e6 / seconds},
                         {"gflop_per_second", gflops},
                         {"macs_per_pixel", r.macs_per_pixel},
                         {"peak_rss_mib", r.peak_kib / 1024}});

@@ -1,5 +1,5 @@
-// `fdiwn bench --speed`: times the optimised and the plain path side by side
-// on synthetic inputs, each case in a child process of its own so that its
+// `fdiwn bench --speed`: times the engine and the plain path side by side,
+// and the engine on one thread against all of them, on synthetic inputs, each case in a child process of its own so that its
 // peak resident memory can be measured (getrusage via wait4).
 #pragma once
 
@@ -11,7 +11,7 @@ namespace fdiwn::cli {
 struct SpeedArgs {
   std::vector<int> scales;  ///< default 2, 3, 4
   std::string sizes = "128x128,640x360,1280x720,1920x1080";
-  std::string paths = "plain,optimised";
+  std::string paths = "plain,engine";
   int repeat = 1;  ///< timed passes per case, after one untimed warm-up pass at that size
   int threads = 0;
   std::string json;

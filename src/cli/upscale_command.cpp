@@ -85,6 +85,11 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("--alpha", args.alpha, "Alpha channel: network (a second pass) or bicubic (fast)")
       ->check(CLI::IsMember({"network", "bicubic"}))
       ->capture_default_str();
+  cmd->add_option("--path", args.path,
+                  "engine: the band-streaming engine; plain: the module tree op by op (the "
+                  "readable reference, slower)")
+      ->check(CLI::IsMember({"engine", "plain"}))
+      ->capture_default_str();
   cmd->add_option("-w,--weights", args.weights,
                   "Weights file (default: the bundled FDIWNx<scale>.pt)");
   cmd->add_option("-j,--threads", args.threads, "Threads for the network (0: all cores)")
@@ -182,12 +187,17 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   options.tta = args.tta;
   options.alpha = args.alpha == "bicubic" ? AlphaMode::Bicubic : AlphaMode::Network;
   options.memory_budget = batch.max_memory;
+  options.path = args.path == "plain" ? Path::Plain : Path::Engine;
   std::vector<FileResult> results;
   bool interrupted = false;
   if (!list.jobs.empty()) {
     Upscaler upscaler(options);
-    spdlog::debug("weights {} (x{}), {} threads, memory budget {}", upscaler.weights_path(),
-                  upscaler.scale(), options.threads ? options.threads : default_thread_count(),
+    // Images go one at a time, each shared by all threads (the engine's
+    // bands keep them busy even on small images; see the README's
+    // Performance section for the measurement).
+    spdlog::debug("weights {} (x{}), {} path, {} threads on one image at a time, memory budget {}",
+                  upscaler.weights_path(), upscaler.scale(), to_string(options.path),
+                  options.threads ? options.threads : default_thread_count(),
                   format_bytes(batch.max_memory));
     // After the weights: a run that cannot load them leaves nothing behind.
     // Outputs written in place (a FIFO, /dev/null) need no writable folder.

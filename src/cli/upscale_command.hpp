@@ -21,6 +21,7 @@ struct UpscaleArgs {
   std::string mode = "auto";
   bool tta = false;
   std::string alpha = "network";
+  std::string path = "engine";  ///< engine or plain (the module tree, op by op)
   std::string weights;
   int threads = 0;
   std::string max_memory;

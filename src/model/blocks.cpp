@@ -109,14 +109,10 @@ FDIWNImpl::FDIWNImpl(const FdiwnConfig& cfg) : config(cfg) {
   UP2 = register_module("UP2", make_upsampler(cfg.tail_feats, cfg.scale));
 }
 
-torch::Tensor FDIWNImpl::forward(const torch::Tensor& x) {
-  return optimised ? forward_optimised(x) : forward_plain(x);
-}
-
-torch::Tensor FDIWNImpl::forward_plain(const torch::Tensor& x) {
-  const auto group = [this](FSWG& g, const torch::Tensor& in) {
+torch::Tensor FDIWNImpl::forward(const torch::Tensor& x, const std::function<void()>& after_group) {
+  const auto group = [&](FSWG& g, const torch::Tensor& in) {
     auto out = g(in);
-    if (group_done) group_done();
+    if (after_group) after_group();
     return out;
   };
   auto shifted = Sub_mean(x);

@@ -195,8 +195,6 @@ FDIWN build_fdiwn(const WeightsFile& file) {
   load_weights_strict(*model, file);
   model->eval();
   for (auto& p : model->parameters()) p.set_requires_grad(false);
-  // The optimised path's load-time copies (channels-last, scales folded).
-  model->prepare_optimised();
   return model;
 }
 

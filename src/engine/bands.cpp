@@ -1,0 +1,136 @@
+#include "bands.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <new>
+
+#include <ATen/Parallel.h>
+#include <omp.h>
+
+#include "pixel_ops.hpp"
+
+namespace fdiwn::engine {
+
+namespace {
+
+// Pixels per band: the band's input, the wide 1x1 intermediate of a run and
+// the 3x3's input and output then stay within a 1-2 MiB L2 cache.
+constexpr int64_t kTargetPixels = 8192;
+// Fewer rows than this and the 3x3's halo rows (recomputed by both
+// neighbours) cost more than cache misses would.
+constexpr int64_t kMinRows = 8;
+constexpr std::size_t kAlign = 64;
+
+}  // namespace
+
+Frame make_frame(int64_t height, int64_t width, int threads) {
+  Frame f;
+  f.height = height;
+  f.width = width;
+  const int64_t by_cache = std::max<int64_t>(kMinRows, kTargetPixels / std::max<int64_t>(1, width));
+  const int64_t by_threads = (height + 2 * threads - 1) / (2 * std::max(1, threads));
+  f.band_rows = std::clamp<int64_t>(std::min(by_cache, std::max<int64_t>(by_threads, 4)), 1,
+                                    std::max<int64_t>(1, height));
+  f.bands = height == 0 ? 0 : (height + f.band_rows - 1) / f.band_rows;
+  return f;
+}
+
+struct Scratch::Block {
+  explicit Block(std::size_t bytes) : size(bytes) {
+    data = static_cast<char*>(std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign));
+    if (data == nullptr) throw std::bad_alloc();
+  }
+  ~Block() { std::free(data); }
+  char* data;
+  std::size_t size;
+};
+
+Scratch::Scratch() = default;
+Scratch::~Scratch() = default;
+
+float* Scratch::take(int64_t count) {
+  const std::size_t bytes =
+      (static_cast<std::size_t>(count) * sizeof(float) + kAlign - 1) / kAlign * kAlign;
+  // Blocks are used in order; the last one in use has `used_` bytes taken.
+  if (blocks_.empty() || used_ + bytes > blocks_.back()->size) {
+    blocks_.push_back(std::make_unique<Block>(std::max<std::size_t>(bytes, 1 << 20)));
+    used_ = 0;
+  }
+  char* p = blocks_.back()->data + used_;
+  used_ += bytes;
+  return reinterpret_cast<float*>(p);
+}
+
+void Scratch::reset() {
+  // Several blocks in use: replace them by one of their total size, so that
+  // the next band needs one.
+  if (blocks_.size() > 1) {
+    std::size_t total = 0;
+    for (const auto& b : blocks_) total += b->size;
+    blocks_.clear();
+    blocks_.push_back(std::make_unique<Block>(total));
+  }
+  used_ = 0;
+}
+
+void run_bands(const Frame& frame, const std::function<void(int64_t, Scratch&)>& fn) {
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const auto work = [&] {
+    thread_local Scratch scratch;
+    for (int64_t b = next++; b < frame.bands && !failed; b = next++) {
+      scratch.reset();
+      try {
+        fn(b, scratch);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  // OpenMP directly (the runtime LibTorch and oneDNN use, so the threads are
+  // the same ones): at::parallel_for is inline code that runs serially in a
+  // file not compiled with OpenMP. Inside the region oneDNN runs each call on
+  // the calling thread.
+  const int threads = static_cast<int>(std::min<int64_t>(at::get_num_threads(), frame.bands));
+  if (threads <= 1) {
+    work();
+  } else {
+#pragma omp parallel num_threads(threads)
+    work();
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+BandStats::BandStats(const Frame& frame, int channels)
+    : pixels_(frame.pixels()),
+      channels_(channels),
+      sum_(static_cast<std::size_t>(frame.bands * channels)),
+      sq_(sum_.size()) {}
+
+void BandStats::add(int64_t b, const float* p, int64_t count) {
+  ops::accumulate_stats(p, count, channels_, &sum_[b * channels_], &sq_[b * channels_]);
+}
+
+Stats BandStats::finish() const {
+  Stats s;
+  const int64_t bands = static_cast<int64_t>(sum_.size()) / std::max(1, channels_);
+  for (int c = 0; c < channels_; ++c) {
+    double sum = 0, sq = 0;
+    for (int64_t b = 0; b < bands; ++b) {
+      sum += sum_[b * channels_ + c];
+      sq += sq_[b * channels_ + c];
+    }
+    const double mean = pixels_ ? sum / pixels_ : 0.0;
+    s.mean[c] = mean;
+    s.var[c] = pixels_ ? std::max(0.0, sq / pixels_ - mean * mean) : 0.0;
+  }
+  return s;
+}
+
+}  // namespace fdiwn::engine

@@ -1,0 +1,178 @@
+#include "pixel_ops.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+// Hot loops are compiled for AVX-512, AVX2 (+FMA) and baseline x86-64 and
+// picked at load time, so one portable binary uses the wide units where the
+// CPU has them.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define FDIWN_MULTIVERSION \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FDIWN_MULTIVERSION
+#endif
+
+namespace fdiwn::engine::ops {
+
+namespace {
+
+constexpr int kHalf = kC / 2;
+
+// e^x, accurate to about 2 ulp (Cephes' expf), written so that loops over
+// channels vectorise: no branches, no library call.
+inline float exp_approx(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  // Round x / ln 2 to the nearest integer k with the 1.5 * 2^23 trick.
+  const float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+  const float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float e = p * z + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return e * scale;
+}
+
+inline float sigmoid(float x) {
+  return 1.0f / (1.0f + exp_approx(-x));
+}
+
+}  // namespace
+
+FDIWN_MULTIVERSION
+void accumulate_stats(const float* p, int64_t count, int channels, double* sum, double* sq) {
+  double s[48] = {}, q[48] = {};
+  if (channels == kC) {
+    for (int64_t i = 0; i < count; ++i, p += kC) {
+      for (int c = 0; c < kC; ++c) {
+        const double v = p[c];
+        s[c] += v;
+        q[c] += v * v;
+      }
+    }
+  } else {
+    for (int64_t i = 0; i < count; ++i, p += channels) {
+      for (int c = 0; c < channels; ++c) {
+        const double v = p[c];
+        s[c] += v;
+        q[c] += v * v;
+      }
+    }
+  }
+  for (int c = 0; c < channels; ++c) {
+    sum[c] += s[c];
+    sq[c] += q[c];
+  }
+}
+
+FDIWN_MULTIVERSION
+void attend(const float* t, const Gates& gates, float body_scale, const float* x, float x_scale,
+            float slope, float* y, int64_t y_stride, int64_t count) {
+  // Local copies: the compiler then knows nothing aliases them.
+  float ga[kC], gb[kC];
+  for (int c = 0; c < kC; ++c) {
+    ga[c] = gates.a[c];
+    gb[c] = gates.b[c];
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    const float* b = t + i * kC;
+    float g[kC];
+    for (int c = 0; c < kC; ++c) {
+      const float v = b[c];
+      g[c] = v * sigmoid(ga[c] * v + gb[c]);
+    }
+    // Channel shuffle with 2 groups: output 2j <- j, 2j+1 <- 12+j.
+    float z[kC];
+    for (int j = 0; j < kHalf; ++j) {
+      z[2 * j] = body_scale * g[j];
+      z[2 * j + 1] = body_scale * g[kHalf + j];
+    }
+    if (x) {
+      const float* v = x + i * kC;
+      for (int c = 0; c < kC; ++c) z[c] += x_scale * v[c];
+    }
+    if (slope != 1.0f) {
+      for (int c = 0; c < kC; ++c) z[c] = z[c] >= 0.0f ? z[c] : slope * z[c];
+    }
+    float* o = y + i * y_stride;
+    for (int c = 0; c < kC; ++c) o[c] = z[c];
+  }
+}
+
+FDIWN_MULTIVERSION
+void copy_channels(const float* src, int64_t src_stride, float* dst, int64_t dst_stride,
+                   int channels, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    std::memcpy(dst + i * dst_stride, src + i * src_stride, channels * sizeof(float));
+  }
+}
+
+FDIWN_MULTIVERSION
+void interact_first(const float* oa, const float* x, const Weights& ga_in, const Weights& gb_in,
+                    float* ob1, float* oa1, int64_t count) {
+  float ga[kC], gb[kC];
+  for (int c = 0; c < kC; ++c) {
+    ga[c] = ga_in[c];
+    gb[c] = gb_in[c];
+  }
+  for (int64_t i = 0; i < count * kC; i += kC) {
+    if (ob1) {
+      for (int c = 0; c < kC; ++c) ob1[i + c] = ga[c] * oa[i + c] + x[i + c];
+    }
+    if (oa1) {
+      for (int c = 0; c < kC; ++c) oa1[i + c] = gb[c] * x[i + c] + oa[i + c];
+    }
+  }
+}
+
+FDIWN_MULTIVERSION
+void interact_second(const float* __restrict x, const Weights& gb1_in, float* __restrict oa,
+                     float* __restrict ob, const float* __restrict s1, const float* __restrict s2,
+                     const Weights& ga_in, const Weights& gb_in, int64_t count) {
+  float gb1[kC], ga[kC], gb[kC];
+  for (int c = 0; c < kC; ++c) {
+    gb1[c] = gb1_in[c];
+    ga[c] = ga_in[c];
+    gb[c] = gb_in[c];
+  }
+  for (int64_t i = 0; i < count * kC; i += kC) {
+    for (int c = 0; c < kC; ++c) {
+      const float a = oa[i + c], b = ob[i + c];
+      const float oa1 = gb1[c] * x[i + c] + a;
+      ob[i + c] = (ga[c] * oa1 + b) * s1[i + c];
+      oa[i + c] = (gb[c] * b + oa1) * s2[i + c];
+    }
+  }
+}
+
+FDIWN_MULTIVERSION
+void add_gated(float* __restrict y, const float* __restrict f, const float* __restrict p,
+               int64_t p_stride, const float* __restrict x, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    const float* pi = p + i * p_stride;
+    for (int c = 0; c < kC; ++c) y[i * kC + c] += f[i * kC + c] * pi[c] + x[i * kC + c];
+  }
+}
+
+FDIWN_MULTIVERSION
+void axpy(float* __restrict y, float a, const float* __restrict x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+FDIWN_MULTIVERSION
+void scatter(const float* src, float* dst, int64_t dst_stride, const std::array<int, kC>& to,
+             int64_t count) {
+  for (int64_t i = 0; i < count; ++i, src += kC, dst += dst_stride) {
+    for (int c = 0; c < kC; ++c) dst[to[c]] = src[c];
+  }
+}
+
+}  // namespace fdiwn::engine::ops

@@ -1,0 +1,118 @@
+// The engine against the module tree's plain forward on inputs that stress
+// the band machinery: one row, one column, bands with a short last one,
+// several images in a batch (each with its own statistics), one thread and
+// all of them.
+#include <map>
+#include <memory>
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "engine/bands.hpp"
+#include "engine/engine.hpp"
+#include "fdiwn/model.hpp"
+#include "fdiwn/weights.hpp"
+#include "test_support.hpp"
+
+namespace fdiwn::test {
+namespace {
+
+struct Compiled {
+  FDIWN model{nullptr};
+  std::unique_ptr<engine::Engine> engine;
+};
+
+Compiled& compiled(int scale) {
+  static std::map<int, Compiled> cache;
+  Compiled& c = cache[scale];
+  if (!c.engine) {
+    c.model = load_fdiwn(weights_path(scale), scale);
+    c.engine = std::make_unique<engine::Engine>(*c.model);
+  }
+  return c;
+}
+
+// Restores LibTorch's thread count when a test changes it.
+struct Threads {
+  explicit Threads(int n) : saved(at::get_num_threads()) { at::set_num_threads(n); }
+  ~Threads() { at::set_num_threads(saved); }
+  int saved;
+};
+
+void check(int scale, int64_t n, int64_t h, int64_t w, int threads) {
+  SCOPED_TRACE("x" + std::to_string(scale) + " " + std::to_string(n) + " x " + std::to_string(h) +
+               "x" + std::to_string(w) + ", " + std::to_string(threads) + " threads");
+  c10::InferenceMode guard;
+  const Threads t(threads);
+  torch::manual_seed(h * 100 + w);
+  // Smooth-ish content in [0, 255], different per image of the batch.
+  const auto x = (torch::rand({n, 3, h, w}) * 64 + torch::rand({n, 3, 1, 1}) * 190).clamp(0, 255);
+  Compiled& c = compiled(scale);
+  const auto want = c.model->forward(x);
+  int groups = 0;
+  const auto got = c.engine->forward(x, [&] { ++groups; });
+  ASSERT_EQ(got.sizes(), want.sizes());
+  EXPECT_EQ(groups, 6 * n);
+  const double diff = (got - want).abs().max().item<double>();
+  EXPECT_LT(diff, 2e-3) << "largest difference from the module tree";
+}
+
+TEST(Engine, OneRow) {
+  check(2, 1, 1, 7, 2);
+}
+TEST(Engine, OneColumn) {
+  check(2, 1, 9, 1, 2);
+}
+TEST(Engine, ManyBandsShortLastOne) {
+  check(3, 1, 37, 23, 2);
+}
+TEST(Engine, OneThread) {
+  check(4, 1, 29, 17, 1);
+}
+TEST(Engine, BatchOfImagesEachWithItsOwnStatistics) {
+  check(2, 2, 12, 16, 2);
+}
+
+TEST(Engine, AbandonsAPassWhenTheCallbackThrows) {
+  Compiled& c = compiled(2);
+  c10::InferenceMode guard;
+  const auto x = torch::rand({1, 3, 10, 10}) * 255;
+  int groups = 0;
+  EXPECT_THROW(c.engine->forward(x,
+                                 [&] {
+                                   if (++groups == 2) throw std::runtime_error("stop");
+                                 }),
+               std::runtime_error);
+  EXPECT_EQ(groups, 2);
+  // And the next pass is unaffected.
+  const auto again = c.engine->forward(x);
+  EXPECT_LT((again - c.model->forward(x)).abs().max().item<double>(), 2e-3);
+}
+
+TEST(Bands, CoverEveryRowOnceWithAtLeastTwoPerThreadWhereTheImageAllows) {
+  for (int threads : {1, 2, 16}) {
+    for (int64_t h : {1, 7, 64, 1080}) {
+      for (int64_t w : {1, 128, 1920}) {
+        SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w) + ", " + std::to_string(threads) +
+                     " threads");
+        const engine::Frame f = engine::make_frame(h, w, threads);
+        int64_t covered = 0;
+        for (int64_t b = 0; b < f.bands; ++b) {
+          const engine::Span s = f.band(b);
+          EXPECT_EQ(s.lo, covered);
+          EXPECT_GT(s.rows(), 0);
+          covered = s.hi;
+        }
+        EXPECT_EQ(covered, h);
+        if (h >= 8 * 2 * threads) {
+          EXPECT_GE(f.bands, 2 * threads);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fdiwn::test
