@@ -79,6 +79,21 @@ TEST(ConvKernel, PixelsAndAccumulate) {
   expect_close(dst.permute({0, 3, 1, 2}), torch::conv2d(x, weight, bias) + base);
 }
 
+// Runs of a power of two pixels, the last one overlapping its predecessor.
+TEST(ConvKernel, PixelsInRunsLongerAndShorterThanTheLongestRun) {
+  for (int64_t count : {1, 7, 64, 1000, 4096, 5000, 9001}) {
+    SCOPED_TRACE(count);
+    torch::manual_seed(count);
+    const auto weight = torch::randn({48, 24, 1, 1}), bias = torch::randn({48});
+    const auto x = torch::randn({1, 24, 1, count});
+    const ConvKernel conv(weight, bias, 1, PostOp::Relu);
+    const auto src = nhwc(x);
+    auto dst = torch::full({1, 1, count, 48}, -1.0f);
+    conv.pixels(src.data_ptr<float>(), count, dst.data_ptr<float>());
+    expect_close(dst.permute({0, 3, 1, 2}), torch::relu(torch::conv2d(x, weight, bias)));
+  }
+}
+
 TEST(ConvKernel, RefusesRowsThatDoNotReachTheOutput) {
   const ConvKernel conv(torch::randn({24, 24, 3, 3}), {});
   std::vector<float> buf(24 * 10 * 10 * 2);

@@ -12,6 +12,7 @@
 
 #include "engine/bands.hpp"
 #include "engine/engine.hpp"
+#include "engine/pixel_ops.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
 #include "test_support.hpp"
@@ -89,6 +90,34 @@ TEST(Engine, AbandonsAPassWhenTheCallbackThrows) {
   // And the next pass is unaffected.
   const auto again = c.engine->forward(x);
   EXPECT_LT((again - c.model->forward(x)).abs().max().item<double>(), 2e-3);
+}
+
+// The dispatched attention apply (AVX-512 by hand where the CPU has it)
+// against the portable one: gates of both kinds, with and without the input
+// term, with the leaky ReLU, into a slice of a wider map.
+TEST(PixelOps, AttendEqualsThePortableVersion) {
+  torch::manual_seed(3);
+  const int64_t count = 37;
+  const auto t = torch::randn({count, 24}) * 4, x = torch::randn({count, 24});
+  engine::Gates g;
+  for (int c = 0; c < 24; ++c) {
+    g.a[c] = c % 4 < 2 ? 0.0f : 0.3f * static_cast<float>(c % 5) - 0.5f;
+    g.b[c] = 0.1f * static_cast<float>(c) - 1.0f;
+  }
+  for (const bool with_x : {false, true}) {
+    for (const float slope : {1.0f, 0.05f}) {
+      SCOPED_TRACE(std::string(with_x ? "with x" : "no x") + ", slope " + std::to_string(slope));
+      auto fast = torch::zeros({count, 48}), portable = torch::zeros({count, 48});
+      const float* xp = with_x ? x.data_ptr<float>() : nullptr;
+      engine::ops::attend(t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope, fast.data_ptr<float>(), 48,
+                          count);
+      engine::ops::attend_portable(t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope,
+                                   portable.data_ptr<float>(), 48, count);
+      EXPECT_LT((fast - portable).abs().max().item<double>(), 1e-5);
+      // The other half of the wider map is untouched.
+      EXPECT_EQ(fast.narrow(1, 24, 24).abs().max().item<double>(), 0.0);
+    }
+  }
 }
 
 TEST(Bands, CoverEveryRowOnceWithAtLeastTwoPerThreadWhereTheImageAllows) {

@@ -1,5 +1,6 @@
 #include "conv_kernel.hpp"
 
+#include <list>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,9 @@ void* thread_scratchpad(std::size_t bytes) {
   return pad.data();
 }
 
+// The longest run of pixels a 1x1 kernel is given at once.
+constexpr int64_t kMaxRun = 4096;
+
 // A primitive is made for one input shape: rows x width, with the zero
 // padding that the band's place in the image calls for.
 struct Shape {
@@ -56,6 +60,113 @@ struct ShapeHash {
   }
 };
 
+dnnl::memory::dims weight_dims(int64_t in, int64_t out, int64_t k, int64_t groups) {
+  return groups == 1 ? dnnl::memory::dims{out, in, k, k}
+                     : dnnl::memory::dims{groups, out / groups, in / groups, k, k};
+}
+
+// A primitive depends on the kernel's geometry and the input's shape, not on
+// its weights: the engine's ~190 kernels share a few dozen geometries, so
+// primitives are made once per process for each and shared (making one takes
+// 0.1-1 ms). Bounded: least recently used first out.
+struct Geometry {
+  int64_t in, out, k, groups;
+  PostOp post;
+  bool bias;
+  Shape shape;
+  bool operator==(const Geometry& o) const {
+    return std::tie(in, out, k, groups, post, bias) ==
+               std::tie(o.in, o.out, o.k, o.groups, o.post, o.bias) &&
+           shape == o.shape;
+  }
+};
+
+struct GeometryHash {
+  std::size_t operator()(const Geometry& g) const {
+    std::size_t h = ShapeHash()(g.shape);
+    for (int64_t v : {g.in, g.out, g.k, g.groups, static_cast<int64_t>(g.post), int64_t{g.bias}}) {
+      h = h * 1000003u ^ std::hash<int64_t>()(v);
+    }
+    return h;
+  }
+};
+
+struct Primitive {
+  dnnl::convolution_forward primitive;
+  dnnl::memory::desc weights, scratchpad;
+};
+
+class PrimitiveCache {
+ public:
+  std::shared_ptr<const Primitive> get(const Geometry& g) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = map_.find(g);
+      if (it != map_.end()) {
+        order_.splice(order_.begin(), order_, it->second.second);
+        return it->second.first;
+      }
+    }
+    // Made outside the lock: threads working on different bands make
+    // different primitives at once (the first image of a size).
+    auto made = std::make_shared<const Primitive>(make(g));
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = map_.find(g);
+    if (it != map_.end()) return it->second.first;  // another thread was first
+    order_.push_front(g);
+    map_.emplace(g, std::make_pair(made, order_.begin()));
+    if (map_.size() > kCapacity) {
+      map_.erase(order_.back());
+      order_.pop_back();
+    }
+    return made;
+  }
+
+ private:
+  static constexpr std::size_t kCapacity = 2048;
+
+  static Primitive make(const Geometry& g) {
+    auto& engine = cpu_engine();
+    const Shape& s = g.shape;
+    const int64_t pad = g.k / 2;
+    const int64_t out_rows = s.rows + s.pad_top + s.pad_bottom - g.k + 1;
+    const dnnl::memory::desc src({1, g.in, s.rows, s.width}, dt::f32, tag::nhwc);
+    const dnnl::memory::desc dst({1, g.out, out_rows, s.width}, dt::f32, tag::nhwc);
+    const dnnl::memory::desc weights_any(weight_dims(g.in, g.out, g.k, g.groups), dt::f32,
+                                         tag::any);
+    const dnnl::memory::desc bias_md =
+        g.bias ? dnnl::memory::desc({g.out}, dt::f32, tag::a) : dnnl::memory::desc();
+    const dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, weights_any,
+        bias_md, dst, {1, 1}, {s.pad_top, pad}, {s.pad_bottom, pad});
+    dnnl::post_ops ops;
+    if (s.accumulate) ops.append_sum(1.0f);
+    if (g.post == PostOp::Relu) {
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    }
+    if (g.post == PostOp::Sigmoid) {
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
+    }
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
+    return {dnnl::convolution_forward(pd), pd.weights_desc(), pd.scratchpad_desc()};
+  }
+
+  std::mutex mutex_;
+  std::list<Geometry> order_;
+  std::unordered_map<Geometry,
+                     std::pair<std::shared_ptr<const Primitive>, std::list<Geometry>::iterator>,
+                     GeometryHash>
+      map_;
+};
+
+PrimitiveCache& primitives() {
+  static PrimitiveCache cache;
+  return cache;
+}
+
 }  // namespace
 
 struct ConvKernel::Impl {
@@ -64,13 +175,16 @@ struct ConvKernel::Impl {
   int64_t groups = 1;
   PostOp post = PostOp::None;
 
+  // The shapes this kernel ran on, each with its primitive and the weights
+  // in the layout it wants (usually one layout for every shape: reordered
+  // once per layout).
   struct Prepared {
-    dnnl::convolution_forward primitive;
+    std::shared_ptr<const Primitive> primitive;
     dnnl::memory weights;
-    dnnl::memory::desc scratchpad;
   };
   mutable std::mutex mutex;
   mutable std::unordered_map<Shape, Prepared, ShapeHash> prepared;
+  mutable std::vector<dnnl::memory> packed;
 
   int64_t out() const { return weight.size(0); }
   int64_t in() const { return weight.size(1) * groups; }
@@ -80,60 +194,72 @@ struct ConvKernel::Impl {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = prepared.find(s);
     if (it != prepared.end()) return it->second;
-    auto& engine = cpu_engine();
-    const int64_t pad = k() / 2;
-    const int64_t out_rows = s.rows + s.pad_top + s.pad_bottom - k() + 1;
-    const dnnl::memory::desc src({1, in(), s.rows, s.width}, dt::f32, tag::nhwc);
-    const dnnl::memory::desc dst({1, out(), out_rows, s.width}, dt::f32, tag::nhwc);
-    const dnnl::memory::dims wdims =
-        groups == 1 ? dnnl::memory::dims{out(), in(), k(), k()}
-                    : dnnl::memory::dims{groups, out() / groups, in() / groups, k(), k()};
-    const dnnl::memory::desc weights_any(wdims, dt::f32, tag::any);
-    const dnnl::memory::desc bias_md =
-        bias.defined() ? dnnl::memory::desc({out()}, dt::f32, tag::a) : dnnl::memory::desc();
-    const dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, weights_any,
-        bias_md, dst, {1, 1}, {s.pad_top, pad}, {s.pad_bottom, pad});
-    dnnl::post_ops ops;
-    if (s.accumulate) ops.append_sum(1.0f);
-    if (post == PostOp::Relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    if (post == PostOp::Sigmoid) {
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
+    // Many image sizes in a row: forget the old ones (the primitives stay
+    // in the shared cache).
+    if (prepared.size() >= 64) prepared.clear();
+    auto primitive = primitives().get({in(), out(), k(), groups, post, bias.defined(), s});
+    dnnl::memory weights;
+    for (const auto& m : packed) {
+      if (m.get_desc() == primitive->weights) weights = m;
     }
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
-
-    const dnnl::memory::desc plain(wdims, dt::f32, groups == 1 ? tag::oihw : tag::goihw);
-    dnnl::memory user(plain, engine, weight.data_ptr<float>());
-    dnnl::memory packed(pd.weights_desc(), engine);
-    dnnl::stream stream(engine);
-    dnnl::reorder(user, packed).execute(stream, user, packed);
-    stream.wait();
-    Prepared p{dnnl::convolution_forward(pd), packed, pd.scratchpad_desc()};
-    return prepared.emplace(s, std::move(p)).first->second;
+    if (!weights) {
+      auto& engine = cpu_engine();
+      const dnnl::memory::desc plain(weight_dims(in(), out(), k(), groups), dt::f32,
+                                     groups == 1 ? tag::oihw : tag::goihw);
+      dnnl::memory user(plain, engine, weight.data_ptr<float>());
+      weights = dnnl::memory(primitive->weights, engine);
+      dnnl::stream stream(engine);
+      dnnl::reorder(user, weights).execute(stream, user, weights);
+      stream.wait();
+      packed.push_back(weights);
+    }
+    return prepared.emplace(s, Prepared{std::move(primitive), weights}).first->second;
   }
 
   void run(const float* src, float* dst, const Shape& s) const {
     const Prepared& p = prepare(s);
-    auto& engine = cpu_engine();
-    const int64_t out_rows = s.rows + s.pad_top + s.pad_bottom - k() + 1;
+    // Memory objects made once per thread and geometry, pointed at this
+    // call's data: a call then allocates nothing (the C++ API's argument
+    // map and memory objects cost more than a small band's convolution).
+    struct Args {
+      dnnl::memory src, dst, bias, scratchpad;
+    };
+    thread_local std::unordered_map<Geometry, Args, GeometryHash> cache;
+    const Geometry g{in(), out(), k(), groups, post, bias.defined(), s};
+    auto it = cache.find(g);
+    if (it == cache.end()) {
+      if (cache.size() > 256) cache.clear();
+      auto& engine = cpu_engine();
+      const int64_t out_rows = s.rows + s.pad_top + s.pad_bottom - k() + 1;
+      Args a;
+      a.src = dnnl::memory({{1, in(), s.rows, s.width}, dt::f32, tag::nhwc}, engine, nullptr);
+      a.dst = dnnl::memory({{1, out(), out_rows, s.width}, dt::f32, tag::nhwc}, engine, nullptr);
+      if (bias.defined()) a.bias = dnnl::memory({{out()}, dt::f32, tag::a}, engine, nullptr);
+      if (p.primitive->scratchpad.get_size() > 0) {
+        a.scratchpad = dnnl::memory(p.primitive->scratchpad, engine, nullptr);
+      }
+      it = cache.emplace(g, std::move(a)).first;
+    }
+    Args& a = it->second;
     // oneDNN takes a non-const handle; the source is only read.
-    dnnl::memory src_mem({{1, in(), s.rows, s.width}, dt::f32, tag::nhwc}, engine,
-                         const_cast<float*>(src));
-    dnnl::memory dst_mem({{1, out(), out_rows, s.width}, dt::f32, tag::nhwc}, engine, dst);
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, src_mem}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst_mem}};
-    if (bias.defined()) {
-      args.emplace(DNNL_ARG_BIAS,
-                   dnnl::memory({{out()}, dt::f32, tag::a}, engine, bias.data_ptr<float>()));
+    a.src.set_data_handle(const_cast<float*>(src));
+    a.dst.set_data_handle(dst);
+    dnnl_exec_arg_t args[5];
+    int n = 0;
+    args[n++] = {DNNL_ARG_SRC, a.src.get()};
+    args[n++] = {DNNL_ARG_WEIGHTS, p.weights.get()};
+    args[n++] = {DNNL_ARG_DST, a.dst.get()};
+    if (a.bias) {
+      a.bias.set_data_handle(bias.data_ptr<float>());
+      args[n++] = {DNNL_ARG_BIAS, a.bias.get()};
     }
-    if (const std::size_t bytes = p.scratchpad.get_size(); bytes > 0) {
-      args.emplace(DNNL_ARG_SCRATCHPAD,
-                   dnnl::memory(p.scratchpad, engine, thread_scratchpad(bytes)));
+    if (a.scratchpad) {
+      a.scratchpad.set_data_handle(thread_scratchpad(p.primitive->scratchpad.get_size()));
+      args[n++] = {DNNL_ARG_SCRATCHPAD, a.scratchpad.get()};
     }
-    p.primitive.execute(cpu_stream(), args);
+    dnnl::error::wrap_c_api(
+        dnnl_primitive_execute(p.primitive->primitive.get(), cpu_stream().get(), n, args),
+        "could not run a convolution");
     cpu_stream().wait();
   }
 };
@@ -170,7 +296,17 @@ void ConvKernel::rows(const float* src, Span in, Span out, int64_t height, int64
 
 void ConvKernel::pixels(const float* src, int64_t count, float* dst, bool accumulate) const {
   if (impl_->k() != 1) throw std::logic_error("ConvKernel::pixels: not a 1x1 kernel");
-  if (count > 0) impl_->run(src, dst, {1, count, 0, 0, accumulate});
+  // Runs a power of two long, so that every image size uses the same few
+  // primitives: without accumulation the last run overlaps its predecessor
+  // (writing the same values again); with it, runs shrink to fit exactly.
+  const int64_t in = impl_->in(), out = impl_->out();
+  for (int64_t p0 = 0; p0 < count;) {
+    int64_t run = 1;
+    while (run * 2 <= std::min<int64_t>(accumulate ? count - p0 : count, kMaxRun)) run *= 2;
+    const int64_t start = accumulate ? p0 : std::min(p0, count - run);
+    impl_->run(src + start * in, dst + start * out, {1, run, 0, 0, accumulate});
+    p0 = start + run;
+  }
 }
 
 int64_t ConvKernel::in_channels() const {

@@ -61,6 +61,10 @@ inline void affine3(const float (&m)[3][4], const float* v, float* out) {
   for (int o = 0; o < 3; ++o) out[o] = m[o][0] * v[0] + m[o][1] * v[1] + m[o][2] * v[2] + m[o][3];
 }
 
+// Feature maps kept from one image for the next (of the same size: a batch
+// of photos or video frames), unless they are larger than this.
+constexpr std::size_t kKeptBetweenImages = std::size_t{64} << 20;
+
 }  // namespace
 
 struct Engine::Impl {
@@ -72,21 +76,33 @@ struct Engine::Impl {
     const int64_t H = x.size(1), W = x.size(2), s = k.scale, ss = s * s;
     const Frame f = make_frame(H, W, at::get_num_threads());
     const Pass p{f, pool};
-    // The input as channels-last, and its mean-shifted copy.
-    const Tensor rgb = x.permute({1, 2, 0}).contiguous().to(torch::kFloat32);
-    Map raw(pool, f, 3), shifted(pool, f, 3);
+    pool.release_unusable(f);
+    // The input as channels-last (read through its strides: no copy of the
+    // whole image); its mean-shifted values are made per band where needed.
+    const Tensor xf = x.to(torch::kFloat32);
+    const auto in = xf.accessor<float, 3>();
+    Map raw(pool, f, 3);
     run_bands(f, [&](int64_t b, Scratch&) {
       const Span band = f.band(b);
-      const float* src = rgb.data_ptr<float>() + band.lo * W * 3;
-      std::copy(src, src + band.rows() * W * 3, raw.row(band.lo));
-      for (int64_t i = 0; i < band.rows() * W; ++i) {
-        affine3(k.sub_mean, src + 3 * i, shifted.row(band.lo) + 3 * i);
+      float* dst = raw.row(band.lo);
+      for (int64_t r = band.lo; r < band.hi; ++r) {
+        for (int64_t col = 0; col < W; ++col, dst += 3) {
+          for (int c = 0; c < 3; ++c) dst[c] = in[c][r][col];
+        }
       }
     });
+    // Sub_mean on rows `s` of the input, into the band's scratch.
+    const auto shifted = [&](Span rows, Scratch& scr) {
+      const int64_t px = rows.rows() * W;
+      float* out = scr.take(px * 3);
+      const float* src = raw.row(rows.lo);
+      for (int64_t i = 0; i < px; ++i) affine3(k.sub_mean, src + 3 * i, out + 3 * i);
+      return out;
+    };
     Features d{Map(pool, f, kC), {}};
-    run_bands(f, [&](int64_t b, Scratch&) {
+    run_bands(f, [&](int64_t b, Scratch& scr) {
       const Span band = f.band(b), h1 = f.around(band, 1);
-      k.head.rows(shifted.row(h1.lo), h1, band, H, W, d.map.row(band.lo));
+      k.head.rows(shifted(h1, scr), h1, band, H, W, d.map.row(band.lo));
     });
     d.stats = stats_of(f, d.map);
     // The WRDC running sums: d += group(d), the first group's output taken
@@ -98,7 +114,6 @@ struct Engine::Impl {
       if (after_group) after_group();
     }
     // Tails: UP1(conv1(d)) + UP2(conv2(z)), pixel shuffle, Add_mean, per band.
-    const Map& z = k.tail_from_shifted ? shifted : raw;
     float* o = out.data_ptr<float>();
     const int64_t plane = H * s * W * s;
     run_bands(f, [&](int64_t b, Scratch& scr) {
@@ -108,7 +123,8 @@ struct Engine::Impl {
       float* u = scr.take(n * 3 * ss);
       k.conv1.rows(d.map.row(h2.lo), h2, h1, H, W, a);
       k.up1.rows(a, h1, band, H, W, u);
-      k.conv2.rows(z.row(h2.lo), h2, h1, H, W, a);
+      const float* z = k.tail_from_shifted ? shifted(h2, scr) : raw.row(h2.lo);
+      k.conv2.rows(z, h2, h1, H, W, a);
       k.up2.rows(a, h1, band, H, W, u, /*accumulate=*/true);
       for (int64_t r = band.lo; r < band.hi; ++r) {
         for (int64_t col = 0; col < W; ++col) {
@@ -145,7 +161,7 @@ Tensor Engine::forward(const Tensor& x, const std::function<void()>& after_group
 }
 
 void Engine::release_memory() const {
-  impl_->pool.release();
+  impl_->pool.release(kKeptBetweenImages);
 }
 
 const NetworkKernels& Engine::kernels() const {

@@ -36,7 +36,11 @@ class Engine {
   torch::Tensor forward(const torch::Tensor& x,
                         const std::function<void()>& after_group = nullptr) const;
 
-  /// Gives back the feature maps kept for the next image of the same size.
+  /// Gives back the feature maps kept for the next image, apart from up to
+  /// 64 MiB of them (a batch of small images of one size then faults in no
+  /// fresh pages after its first; they are dropped before an image of
+  /// another size). More would add to the process's peak while the caller
+  /// decodes, scores or writes between images.
   void release_memory() const;
 
   const NetworkKernels& kernels() const;

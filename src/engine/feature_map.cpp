@@ -2,6 +2,8 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <iterator>
 #include <new>
 #include <utility>
 
@@ -10,16 +12,20 @@ namespace fdiwn::engine {
 namespace {
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kSmallUnit = std::size_t{64} << 10;
 
+// Large blocks in whole 2 MB pages; small ones (small images) in 64 KB
+// units, so that a 400 KB map does not fault in and zero 2 MB.
 std::size_t block_bytes(std::size_t floats) {
   const std::size_t bytes = std::max<std::size_t>(floats * sizeof(float), 1);
-  return (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  const std::size_t unit = bytes >= kHugePage ? kHugePage : kSmallUnit;
+  return (bytes + unit - 1) / unit * unit;
 }
 
 }  // namespace
 
 MapPool::~MapPool() {
-  release();
+  release(0);
 }
 
 float* MapPool::take(std::size_t floats) {
@@ -35,7 +41,7 @@ float* MapPool::take(std::size_t floats) {
   }
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
-  ::madvise(p, size, MADV_HUGEPAGE);  // a hint: fine if THP is off
+  if (size >= kHugePage) ::madvise(p, size, MADV_HUGEPAGE);  // a hint: fine if THP is off
   return static_cast<float*>(p);
 }
 
@@ -44,10 +50,31 @@ void MapPool::give(float* p, std::size_t floats) {
   free_.emplace(block_bytes(floats), p);
 }
 
-void MapPool::release() {
+void MapPool::release(std::size_t keep_bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& [size, p] : free_) ::munmap(p, size);
-  free_.clear();
+  std::size_t kept = 0;
+  for (const auto& kv : free_) kept += kv.first;
+  // Largest first: what is kept is the small blocks of small images.
+  while (kept > keep_bytes && !free_.empty()) {
+    auto last = std::prev(free_.end());
+    ::munmap(last->second, last->first);
+    kept -= last->first;
+    free_.erase(last);
+  }
+}
+
+void MapPool::release_unusable(const Frame& frame) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::size_t px = static_cast<std::size_t>(frame.pixels());
+  const std::size_t usable[] = {block_bytes(px * 3), block_bytes(px * 12), block_bytes(px * 24)};
+  for (auto it = free_.begin(); it != free_.end();) {
+    if (std::find(std::begin(usable), std::end(usable), it->first) == std::end(usable)) {
+      ::munmap(it->second, it->first);
+      it = free_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 std::size_t MapPool::cached_bytes() const {

@@ -2,7 +2,8 @@
 // global statistic): dense channels-last images of one frame, handed out by
 // a pool that reuses blocks of the same size within and across images of the
 // same size (large ones are mappings advised to use 2 MB pages: fresh pages
-// cost a kernel zeroing pass on every first write).
+// cost a kernel zeroing pass on every first write; small ones are kept
+// between images, for batches of small images).
 #pragma once
 
 #include <cstddef>
@@ -23,8 +24,13 @@ class MapPool {
 
   float* take(std::size_t floats);
   void give(float* p, std::size_t floats);
-  /// Unmaps the blocks not in use.
-  void release();
+  /// Unmaps blocks not in use, largest first, until at most `keep_bytes`
+  /// of them are left.
+  void release(std::size_t keep_bytes);
+  /// Unmaps blocks not in use that no map of `frame` (3, 12 or 24
+  /// channels) can reuse: called before an image, so that the blocks kept
+  /// from the previous one never add to this one's peak.
+  void release_unusable(const Frame& frame);
   std::size_t cached_bytes() const;
 
  private:

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FDIWN_HAVE_AVX512_ATTEND 1
+#endif
+
 // Hot loops are compiled for AVX-512, AVX2 (+FMA) and baseline x86-64 and
 // picked at load time, so one portable binary uses the wide units where the
 // CPU has them.
@@ -74,8 +79,8 @@ void accumulate_stats(const float* p, int64_t count, int channels, double* sum, 
 }
 
 FDIWN_MULTIVERSION
-void attend(const float* t, const Gates& gates, float body_scale, const float* x, float x_scale,
-            float slope, float* y, int64_t y_stride, int64_t count) {
+void attend_portable(const float* t, const Gates& gates, float body_scale, const float* x,
+                     float x_scale, float slope, float* y, int64_t y_stride, int64_t count) {
   // Local copies: the compiler then knows nothing aliases them.
   float ga[kC], gb[kC];
   for (int c = 0; c < kC; ++c) {
@@ -105,6 +110,107 @@ void attend(const float* t, const Gates& gates, float body_scale, const float* x
     float* o = y + i * y_stride;
     for (int c = 0; c < kC; ++c) o[c] = z[c];
   }
+}
+
+namespace {
+
+#ifdef FDIWN_HAVE_AVX512_ATTEND
+// attend() with AVX-512 by hand: the 2-group channel shuffle is two lane
+// permutations of the pixel's 24 values (compilers turn it into scalar
+// moves), and everything after it is computed in output order, with the
+// gates permuted once.
+__attribute__((target("avx512f"))) inline __m512 exp512(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+  const __m512 magic = _mm512_set1_ps(12582912.0f);
+  const __m512 k =
+      _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic), magic);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fmadd_ps(k, _mm512_set1_ps(2.12194440e-4f), r);
+  const __m512 z = _mm512_mul_ps(r, r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(p, z, r), _mm512_set1_ps(1.0f));
+  const __m512i bits =
+      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(e, _mm512_castsi512_ps(bits));
+}
+
+// scale * v * sigmoid(a * v + b).
+__attribute__((target("avx512f"))) inline __m512 gated512(__m512 v, __m512 a, __m512 b,
+                                                          __m512 scale) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 u = _mm512_fmadd_ps(a, v, b);
+  const __m512 sig =
+      _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), u))));
+  return _mm512_mul_ps(scale, _mm512_mul_ps(v, sig));
+}
+
+__attribute__((target("avx512f"))) void attend_avx512(const float* t, const Gates& gates,
+                                                      float body_scale, const float* x,
+                                                      float x_scale, float slope, float* y,
+                                                      int64_t y_stride, int64_t count) {
+  // Output channel 2j is input channel j, 2j+1 is 12+j. Sources: `lo` holds
+  // input channels 0..15, `hi` 8..23 (index 16 + m is hi's lane m).
+  alignas(64) int32_t idx1[16], idx2[16];
+  alignas(64) float a1[16], b1[16], a2[16] = {}, b2[16] = {};
+  for (int l = 0; l < 16; ++l) {
+    const int c = l, src = c % 2 == 0 ? c / 2 : kHalf + c / 2;
+    idx1[l] = src < 16 ? src : 16 + (src - 8);
+    a1[l] = gates.a[src];
+    b1[l] = gates.b[src];
+  }
+  for (int l = 0; l < 16; ++l) {
+    const int c = 16 + (l % 8), src = c % 2 == 0 ? c / 2 : kHalf + c / 2;
+    idx2[l] = src < 16 ? src : 16 + (src - 8);
+    if (l < 8) {
+      a2[l] = gates.a[src];
+      b2[l] = gates.b[src];
+    }
+  }
+  const __m512i i1 = _mm512_load_si512(idx1), i2 = _mm512_load_si512(idx2);
+  const __m512 ga1 = _mm512_load_ps(a1), gb1 = _mm512_load_ps(b1);
+  const __m512 ga2 = _mm512_load_ps(a2), gb2 = _mm512_load_ps(b2);
+  const __m512 bs = _mm512_set1_ps(body_scale), xs = _mm512_set1_ps(x_scale);
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 sl = _mm512_set1_ps(slope);
+  const __mmask16 low8 = 0xFF;
+  for (int64_t i = 0; i < count; ++i) {
+    const float* p = t + i * kC;
+    const __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 8);
+    __m512 z1 = gated512(_mm512_permutex2var_ps(lo, i1, hi), ga1, gb1, bs);
+    __m512 z2 = gated512(_mm512_permutex2var_ps(lo, i2, hi), ga2, gb2, bs);
+    if (x) {
+      const float* v = x + i * kC;
+      z1 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v), z1);
+      z2 = _mm512_fmadd_ps(xs, _mm512_maskz_loadu_ps(low8, v + 16), z2);
+    }
+    if (slope != 1.0f) {
+      z1 = _mm512_mask_mul_ps(z1, _mm512_cmp_ps_mask(z1, zero, _CMP_LT_OQ), z1, sl);
+      z2 = _mm512_mask_mul_ps(z2, _mm512_cmp_ps_mask(z2, zero, _CMP_LT_OQ), z2, sl);
+    }
+    float* o = y + i * y_stride;
+    _mm512_storeu_ps(o, z1);
+    _mm512_mask_storeu_ps(o + 16, low8, z2);
+  }
+}
+#endif
+
+}  // namespace
+
+void attend(const float* t, const Gates& gates, float body_scale, const float* x, float x_scale,
+            float slope, float* y, int64_t y_stride, int64_t count) {
+#ifdef FDIWN_HAVE_AVX512_ATTEND
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512) {
+    attend_avx512(t, gates, body_scale, x, x_scale, slope, y, y_stride, count);
+    return;
+  }
+#endif
+  attend_portable(t, gates, body_scale, x, x_scale, slope, y, y_stride, count);
 }
 
 FDIWN_MULTIVERSION

@@ -35,6 +35,10 @@ void accumulate_stats(const float* p, int64_t count, int channels, double* sum, 
 /// `y_stride` floats apart (a slice of a wider map).
 void attend(const float* t, const Gates& gates, float body_scale, const float* x, float x_scale,
             float slope, float* y, int64_t y_stride, int64_t count);
+/// attend() without hand-written SIMD: the fallback on CPUs without
+/// AVX-512, and the reference its fast version is tested against.
+void attend_portable(const float* t, const Gates& gates, float body_scale, const float* x,
+                     float x_scale, float slope, float* y, int64_t y_stride, int64_t count);
 
 /// Copies `channels` values per pixel between pixels `src_stride` and
 /// `dst_stride` floats apart (channel slices of wider maps).

@@ -23,14 +23,22 @@ constexpr int64_t kRunBytes = 512 << 10;
 
 constexpr float kLeakySlope = 0.05f;  // the WDIB's LeakyReLU
 
+// The largest power of two at most n (n >= 1).
+int64_t power_of_two_at_most(int64_t n) {
+  int64_t p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
+}
+
 // dst = second(first(src)) on `count` pixels, in runs whose wide
-// intermediate stays in cache. Every run has the same length (the last one
-// overlaps its predecessor), so each kernel needs one shape per image.
+// intermediate stays in cache. Runs are a power of two long (the last one
+// overlaps its predecessor), so the kernels need a handful of shapes for
+// every image size, made once per process.
 void pointwise_pair(const ConvKernel& first, const ConvKernel& second, const float* src,
                     int64_t count, float* dst, Scratch& scratch) {
   const int64_t in = first.in_channels(), wide = first.out_channels(), out = second.out_channels();
-  const int64_t run = std::min<int64_t>(
-      count, std::max<int64_t>(64, kRunBytes / (int64_t{sizeof(float)} * (in + wide + out))));
+  const int64_t fits = kRunBytes / (int64_t{sizeof(float)} * (in + wide + out));
+  const int64_t run = power_of_two_at_most(std::max<int64_t>(1, std::min(count, fits)));
   float* mid = scratch.take(run * wide);
   for (int64_t p0 = 0; p0 < count; p0 += run) {
     const int64_t start = std::min(p0, count - run);
