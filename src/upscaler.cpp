@@ -40,9 +40,12 @@ torch::Tensor to_tensor(const cv::Mat& bgr) {
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   rgb.convertTo(rgb, CV_32F, 1.0 / value_scale(bgr.depth()));
+  // clone(), not contiguous(): the result must own its memory. A view of a
+  // 1x1 image (or a 1-pixel-wide one) already counts as contiguous, and
+  // contiguous() would return the view of `rgb`, freed on return.
   return torch::from_blob(rgb.data, {1, rgb.rows, rgb.cols, 3}, torch::kFloat32)
       .permute({0, 3, 1, 2})
-      .contiguous();
+      .clone(torch::MemoryFormat::Contiguous);
 }
 
 // Writes `rect` (absolute output coordinates) of a piece's network output,

@@ -23,10 +23,12 @@ Map to_map(const Pass& p, const Tensor& x_any, int64_t n) {
   return m;
 }
 
+// A copy that owns its memory (clone: for a 1x1 map the permuted view already
+// counts as contiguous, and contiguous() would keep pointing into the map).
 Tensor to_tensor(const Frame& f, const Map& m) {
   return torch::from_blob(m.row(0), {1, f.height, f.width, m.channels()}, torch::kFloat32)
       .permute({0, 3, 1, 2})
-      .contiguous();
+      .clone(torch::MemoryFormat::Contiguous);
 }
 
 // The statistics of a map, in one pass.
