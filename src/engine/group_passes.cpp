@@ -58,18 +58,8 @@ void fswg(const FswgKernels& k, const Pass& p, Features& d, bool add_input) {
   in3.map.reset();
   // rb1's body on d; then everything is added over d, band by band (no band
   // reads another's rows of d in that last pass).
-  Map t(p.pool, f, kC);
   Gates g;
-  {
-    BandStats st(f, kC);
-    run_bands(f, [&](int64_t b, Scratch& s) {
-      const Span band = f.band(b), h1 = f.around(band, 1);
-      run_body(k.rb1.expand_relu, k.rb1.squeeze, k.rb1.spatial, d.map.row(h1.lo), h1, band, f,
-               t.row(band.lo), s);
-      st.add(b, t.row(band.lo), band.rows() * W);
-    });
-    g = k.rb1.attention.gates(st.finish());
-  }
+  const Map t = wirw_body(k.rb1, p, d.map, g);
   BandStats st(f, kC);
   run_bands(f, [&](int64_t b, Scratch& s) {
     const Span band = f.band(b), h1 = f.around(band, 1);

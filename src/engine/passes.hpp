@@ -33,6 +33,9 @@ void run_body(const ConvKernel& expand_relu, const ConvKernel& squeeze, const Co
               const float* in, Span in_rows, Span band, const Frame& frame, float* out,
               Scratch& scratch);
 
+/// A WIRW's body on x, and the gates of its attention (one pass).
+Map wirw_body(const WirwKernels& k, const Pass& p, const Map& x, Gates& gates);
+
 /// WIRW(x) as a map of its own (the engine fuses it into its neighbours;
 /// this is its parity check).
 Features wirw(const WirwKernels& k, const Pass& p, const Features& x);

@@ -66,16 +66,37 @@ void run_body(const ConvKernel& expand_relu, const ConvKernel& squeeze, const Co
   spatial.rows(narrow, in_rows, band, f.height, f.width, out);
 }
 
-Features wirw(const WirwKernels& k, const Pass& p, const Features& x) {
+// A WDIB's distillation on one band: a = [d, r] (24 channels on rows h1,
+// in scratch); d's band rows go to `distilled` (12 channels, dense), r
+// through the WCRW u: its body's band rows to t, its residual's to res.
+void distil(const WcrwKernels& u, const float* a, const Frame& f, Span h1, Span band,
+            float* distilled, float* t, float* res, Scratch& s) {
+  constexpr int kHalf = kC / 2;
+  const int64_t px = pixels(f, h1);
+  float* r = s.take(px * kHalf);
+  ops::copy_channels(a + kHalf, kC, r, kHalf, kHalf, px);
+  ops::copy_channels(a + offset(f, h1, band) * kC, kC, distilled, kHalf, kHalf, pixels(f, band));
+  run_body(u.expand_relu, u.squeeze, u.spatial, r, h1, band, f, t, s);
+  u.residual.rows(r, h1, band, f.height, f.width, res);
+}
+
+Map wirw_body(const WirwKernels& k, const Pass& p, const Map& x, Gates& gates) {
   const Frame& f = p.frame;
   Map t(p.pool, f, kC);
   BandStats st(f, kC);
   run_bands(f, [&](int64_t b, Scratch& s) {
     const Span band = f.band(b), h1 = f.around(band, 1);
-    run_body(k.expand_relu, k.squeeze, k.spatial, x.map.row(h1.lo), h1, band, f, t.row(band.lo), s);
+    run_body(k.expand_relu, k.squeeze, k.spatial, x.row(h1.lo), h1, band, f, t.row(band.lo), s);
     st.add(b, t.row(band.lo), pixels(f, band));
   });
-  const Gates g = k.attention.gates(st.finish());
+  gates = k.attention.gates(st.finish());
+  return t;
+}
+
+Features wirw(const WirwKernels& k, const Pass& p, const Features& x) {
+  const Frame& f = p.frame;
+  Gates g;
+  const Map t = wirw_body(k, p, x.map, g);
   Features y{Map(p.pool, f, kC), {}};
   BandStats sy(f, kC);
   run_bands(f, [&](int64_t b, Scratch&) {
@@ -128,18 +149,8 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
   };
 
   // 1: srb1's body.
-  Map t1(p.pool, f, kC);
   Gates g1;
-  {
-    BandStats st(f, kC);
-    run_bands(f, [&](int64_t b, Scratch& s) {
-      const Span band = f.band(b), h1 = f.around(band, 1);
-      run_body(k.srb1.expand_relu, k.srb1.squeeze, k.srb1.spatial, x.map.row(h1.lo), h1, band, f,
-               t1.row(band.lo), s);
-      st.add(b, t1.row(band.lo), pixels(f, band));
-    });
-    g1 = k.srb1.attention.gates(st.finish());
-  }
+  Map t1 = wirw_body(k.srb1, p, x.map, g1);
   // 2: a = lrelu(srb1(x)) = [da, ra]; rb1's body and residual on ra. The
   // distilled halves da and db (12 channels each, dense) share the block of
   // one 24-channel map: da in its first half, db in its second.
@@ -151,16 +162,11 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
     BandStats st(f, kC);
     run_bands(f, [&](int64_t b, Scratch& s) {
       const Span band = f.band(b), h1 = f.around(band, 1);
-      const int64_t px = pixels(f, h1), in = offset(f, h1, band);
+      const int64_t px = pixels(f, h1);
       float* a = s.take(px * kC);
       ops::attend(t1.row(h1.lo), g1, k.srb1.res_scale, x.map.row(h1.lo), k.srb1.x_scale,
                   kLeakySlope, a, kC, px);
-      float* ra = s.take(px * kHalf);
-      ops::copy_channels(a + kHalf, kC, ra, kHalf, kHalf, px);
-      ops::copy_channels(a + in * kC, kC, da(band.lo), kHalf, kHalf, pixels(f, band));
-      run_body(k.rb1.expand_relu, k.rb1.squeeze, k.rb1.spatial, ra, h1, band, f, t2.row(band.lo),
-               s);
-      k.rb1.residual.rows(ra, h1, band, H, W, oa.row(band.lo));
+      distil(k.rb1, a, f, h1, band, da(band.lo), t2.row(band.lo), oa.row(band.lo), s);
       st.add(b, t2.row(band.lo), pixels(f, band));
     });
     g2 = k.rb1.attention.gates(st.finish());
@@ -199,16 +205,11 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
     BandStats st(f, kC);
     run_bands(f, [&](int64_t b, Scratch& s) {
       const Span band = f.band(b), h1 = f.around(band, 1);
-      const int64_t px = pixels(f, h1), in = offset(f, h1, band);
+      const int64_t px = pixels(f, h1);
       float* v = s.take(px * kC);
       ops::interact_first(oa.row(h1.lo), x.map.row(h1.lo), wa1, wb1, v, nullptr, px);
       ops::attend(t3.row(h1.lo), g3, k.srb2.res_scale, v, k.srb2.x_scale, kLeakySlope, v, kC, px);
-      float* rb = s.take(px * kHalf);
-      ops::copy_channels(v + kHalf, kC, rb, kHalf, kHalf, px);
-      ops::copy_channels(v + in * kC, kC, db(band.lo), kHalf, kHalf, pixels(f, band));
-      run_body(k.rb2.expand_relu, k.rb2.squeeze, k.rb2.spatial, rb, h1, band, f, t4.row(band.lo),
-               s);
-      k.rb2.residual.rows(rb, h1, band, H, W, ob.row(band.lo));
+      distil(k.rb2, v, f, h1, band, db(band.lo), t4.row(band.lo), ob.row(band.lo), s);
       st.add(b, t4.row(band.lo), pixels(f, band));
     });
     g4 = k.rb2.attention.gates(st.finish());
