@@ -77,13 +77,6 @@ void MapPool::release_unusable(const Frame& frame) {
   }
 }
 
-std::size_t MapPool::cached_bytes() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::size_t total = 0;
-  for (const auto& kv : free_) total += kv.first;
-  return total;
-}
-
 Map::Map(MapPool& pool, const Frame& frame, int channels)
     : pool_(&pool),
       floats_(static_cast<std::size_t>(frame.pixels() * channels)),

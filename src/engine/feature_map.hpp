@@ -31,7 +31,6 @@ class MapPool {
   /// channels) can reuse: called before an image, so that the blocks kept
   /// from the previous one never add to this one's peak.
   void release_unusable(const Frame& frame);
-  std::size_t cached_bytes() const;
 
  private:
   mutable std::mutex mutex_;

@@ -7,7 +7,6 @@
 // are materialised (feature_map.hpp).
 #pragma once
 
-
 #include "bands.hpp"
 #include "feature_map.hpp"
 #include "kernels.hpp"

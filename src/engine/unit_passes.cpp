@@ -80,6 +80,20 @@ void distil(const WcrwKernels& u, const float* a, const Frame& f, Span h1, Span 
   u.residual.rows(r, h1, band, f.height, f.width, res);
 }
 
+// A WCRW's output, res_scale * SA(t) + r, written over its residual r (no
+// band reads another's rows); returns the output's statistics.
+Stats finish_wcrw(const WcrwKernels& u, const Pass& p, const Map& t, Map& r, const Gates& g) {
+  const Frame& f = p.frame;
+  BandStats st(f, kC);
+  run_bands(f, [&](int64_t b, Scratch&) {
+    const Span band = f.band(b);
+    float* rb = r.row(band.lo);
+    ops::attend(t.row(band.lo), g, u.res_scale, rb, 1.0f, 1.0f, rb, kC, pixels(f, band));
+    st.add(b, rb, pixels(f, band));
+  });
+  return st.finish();
+}
+
 Map wirw_body(const WirwKernels& k, const Pass& p, const Map& x, Gates& gates) {
   const Frame& f = p.frame;
   Map t(p.pool, f, kC);
@@ -120,15 +134,7 @@ Features wcrw(const WcrwKernels& k, const Pass& p, const Map& x) {
     k.residual.rows(x.row(h1.lo), h1, band, f.height, f.width, y.map.row(band.lo));
     st.add(b, t.row(band.lo), pixels(f, band));
   });
-  const Gates g = k.attention.gates(st.finish());
-  BandStats sy(f, kC);
-  run_bands(f, [&](int64_t b, Scratch&) {
-    const Span band = f.band(b);
-    float* yb = y.map.row(band.lo);  // the residual, overwritten pixel by pixel
-    ops::attend(t.row(band.lo), g, k.res_scale, yb, 1.0f, 1.0f, yb, kC, pixels(f, band));
-    sy.add(b, yb, pixels(f, band));
-  });
-  y.stats = sy.finish();
+  y.stats = finish_wcrw(k, p, t, y.map, k.attention.gates(st.finish()));
   return y;
 }
 
@@ -136,17 +142,6 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
   const Frame& f = p.frame;
   const int64_t H = f.height, W = f.width;
   constexpr int64_t kHalf = kC / 2;
-  // Applies a WCRW's gate to its body t over its residual r, in place.
-  const auto finish_wcrw = [&](const WcrwKernels& u, const Map& t, Map& r, const Gates& g) {
-    BandStats st(f, kC);
-    run_bands(f, [&](int64_t b, Scratch&) {
-      const Span band = f.band(b);
-      float* rb = r.row(band.lo);
-      ops::attend(t.row(band.lo), g, u.res_scale, rb, 1.0f, 1.0f, rb, kC, pixels(f, band));
-      st.add(b, rb, pixels(f, band));
-    });
-    return st.finish();
-  };
 
   // 1: srb1's body.
   Gates g1;
@@ -173,7 +168,7 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
   }
   t1.reset();
   // 3: oa = rb1's output, over its residual.
-  const Stats oa_stats = finish_wcrw(k.rb1, t2, oa, g2);
+  const Stats oa_stats = finish_wcrw(k.rb1, p, t2, oa, g2);
   t2.reset();
   // 4: ob1 = A1(oa) * oa + x, srb2's input (recomputed in 5, never kept);
   // oa1 = B1(x) * x + oa only counted here (recomputed in 7).
@@ -216,7 +211,7 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
   }
   t3.reset();
   // 6: ob = rb2's output.
-  const Stats ob_stats = finish_wcrw(k.rb2, t4, ob, g4);
+  const Stats ob_stats = finish_wcrw(k.rb2, p, t4, ob, g4);
   t4.reset();
   // 7: ob2 = (A2(oa1) * oa1 + ob) * sigmoid(cd1(db)), oa2 = (B2(ob) * ob +
   // oa1) * sigmoid(cd2(da)), written over ob and oa.
@@ -287,7 +282,7 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
   pa.reset();
   pb.reset();
   // 10: u = fuse1's output + the terms, over r; 11: y = SA(u), over it again.
-  const Stats u_stats = finish_wcrw(k.fuse1, t7, r, g7);
+  const Stats u_stats = finish_wcrw(k.fuse1, p, t7, r, g7);
   t7.reset();
   const Gates gy = k.attention.gates(u_stats);
   BandStats sy(f, kC);
