@@ -6,7 +6,6 @@
 
 #include <string>
 
-#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/version.h>
 #include <opencv2/core.hpp>
@@ -14,6 +13,7 @@
 
 #include "chop_plan.hpp"
 #include "engine/engine.hpp"
+#include "engine/threads.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
@@ -190,8 +190,6 @@ Upscaler::Upscaler(const UpscalerOptions& options) : impl_(std::make_unique<Impl
   impl_->options = options;
   impl_->weights_path =
       options.weights_path.empty() ? default_weights_path(options.scale) : options.weights_path;
-  // LibTorch starts with one intra-op thread; use the cores we were given.
-  at::set_num_threads(options.threads > 0 ? options.threads : default_thread_count());
 
   const WeightsFile file = read_weights_file(impl_->weights_path);
   require_scale(file, options.scale);
@@ -215,6 +213,8 @@ cv::Mat Upscaler::upscale(const cv::Mat& image, Mode mode, const ProgressCallbac
       make_plan(impl_->request(image.size(), image.channels(), image.depth(), mode, alpha_pass));
   c10::InferenceMode inference;
   Impl& impl = *impl_;
+  const engine::CallingThreadThreads threads(impl.options.threads > 0 ? impl.options.threads
+                                                                      : default_thread_count());
   // Feature maps of this image's sizes are of no use to the next image.
   struct ReleaseCache {
     const engine::Engine* engine;

@@ -408,6 +408,42 @@ TEST_F(CliBatch, SixteenBitToJpegIsReducedWithANote) {
   EXPECT_EQ(read_unchanged(dir_.file("deep.jpg")).type(), CV_8UC3);
 }
 
+// Small images run side by side, one thread each; a larger one alone on all
+// threads; the pixels are those of every image on all threads.
+TEST_F(CliBatch, SmallImagesRunSideBySide) {
+  write_image(dir_.file("in/large.png"), picture(330, 310, CV_8UC3));  // over 0.1 MP
+  const auto run = [&](const std::string& out, const std::string& side_by_side) {
+    return run_fdiwn({"upscale", "-i", dir_.file("in"), "-o", dir_.file(out), "-r", "-s", "2", "-j",
+                      "2", "--side-by-side", side_by_side, "--json", "-v"});
+  };
+  const auto r = run("auto", "auto");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("run side by side, 2 at once"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("a.png: 20x14 LR pixels, whole (1 piece, 1 pass"), std::string::npos);
+  const nlohmann::json doc = parse_json(r);
+  for (const char* name : {"a.png", "b.jpg", "c.png"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(file_record(doc, name).at("threads"), 1);
+  }
+  EXPECT_EQ(file_record(doc, "large.png").at("threads"), 2);
+  EXPECT_NE(r.err.find("1 thread (side by side)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("large.png: 330x310 LR pixels, whole (1 piece, 1 pass, ~"),
+            std::string::npos)
+      << r.err;
+
+  const auto off = run("off", "off");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.err.find("side by side"), std::string::npos) << off.err;
+  EXPECT_EQ(file_record(parse_json(off), "a.png").at("threads"), 2);
+  for (const char* name : {"a.png", "b.jpg", "sub/c.png", "large.png"}) {
+    SCOPED_TRACE(name);
+    const cv::Mat a = read_unchanged(dir_.file(std::string("auto/") + name));
+    const cv::Mat b = read_unchanged(dir_.file(std::string("off/") + name));
+    ASSERT_FALSE(a.empty());
+    EXPECT_TRUE(images_match(a, b, 1, 0.999));
+  }
+}
+
 TEST_F(CliBatch, RefusesToWriteOverItsInputs) {
   const auto r = run_fdiwn({"upscale", "-i", dir_.file("in"), "-o", dir_.file("in"), "-s", "2"});
   EXPECT_EQ(r.exit_code, 2);

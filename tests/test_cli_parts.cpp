@@ -1,11 +1,16 @@
-// The command's parts that need no network: values and job planning.
+// The command's parts that need no network: values, job planning and the
+// batch's side-by-side turns.
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "fdiwn/errors.hpp"
 #include "jobs.hpp"
 #include "pairing.hpp"
+#include "pipeline.hpp"
 #include "test_support.hpp"
 #include "values.hpp"
 
@@ -136,6 +141,34 @@ TEST_F(JobPlanning, OutputOverAnInputIsRefused) {
   EXPECT_THROW(cli::plan_jobs(single), InvalidArgument);
 }
 
+// Two inputs that would land on one output: the message says why.
+TEST_F(JobPlanning, CollidingOutputsAreExplained) {
+  const auto message = [&](std::vector<std::string> inputs) {
+    JobRequest r = request(false);
+    r.inputs = std::move(inputs);
+    try {
+      cli::plan_jobs(r);
+    } catch (const InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  write_file(dir_.file("in/deep/b.png"), "x");
+  write_file(dir_.file("in/b.jpg"), "x");
+  EXPECT_NE(message({dir_.file("in/b.png"), dir_.file("in/deep/b.png")}).find("the same name"),
+            std::string::npos);
+  JobRequest r = request(false);
+  r.format = "png";
+  r.inputs = {dir_.file("in/b.png"), dir_.file("in/b.jpg")};
+  try {
+    cli::plan_jobs(r);
+    ADD_FAILURE() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("differ only in the extension"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(JobPlanning, OutputFolderThatIsAFileIsRefused) {
   JobRequest r = request(false);
   r.output = dir_.file("in/b.png");
@@ -161,6 +194,58 @@ TEST(Pairing, KeysToleratesTheUsualSuffixes) {
                                                         {"HR", "HR"}}) {
     EXPECT_EQ(cli::pairing_key(stem), key) << stem;
   }
+}
+
+}  // namespace
+}  // namespace fdiwn::test
+
+namespace fdiwn::test {
+namespace {
+
+// Whether `flag` stays false for a while: the thread that sets it is blocked.
+bool stays_false(const std::atomic<bool>& flag) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return !flag;
+}
+
+// A large image waits for the small ones running, and small ones arriving
+// meanwhile wait for it (a stream of small ones cannot hold it back).
+TEST(SideBySideGate, ALargeImageRunsAloneAndIsNotOvertaken) {
+  cli::SideBySideGate gate;
+  std::atomic<bool> large_in{false}, large_out{false}, late_small_in{false};
+  std::atomic<bool> late_small_saw_large_out{false};
+  gate.enter(false);  // a small image is running
+  std::thread large([&] {
+    cli::SideBySideTurn turn(gate, true);
+    large_in = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    large_out = true;
+  });
+  EXPECT_TRUE(stays_false(large_in)) << "the large image did not wait for the small one";
+  std::thread late_small([&] {
+    cli::SideBySideTurn turn(gate, false);
+    late_small_saw_large_out = large_out.load();
+    late_small_in = true;
+  });
+  EXPECT_TRUE(stays_false(late_small_in)) << "a small image overtook the waiting large one";
+  gate.leave(false);
+  large.join();
+  late_small.join();
+  EXPECT_TRUE(large_in);
+  EXPECT_TRUE(late_small_saw_large_out) << "a small image ran beside the large one";
+}
+
+TEST(SideBySideGate, SmallImagesRunTogether) {
+  cli::SideBySideGate gate;
+  std::atomic<bool> second_in{false};
+  gate.enter(false);
+  std::thread second([&] {
+    cli::SideBySideTurn turn(gate, false);
+    second_in = true;
+  });
+  second.join();  // would hang if small images excluded each other
+  EXPECT_TRUE(second_in);
+  gate.leave(false);
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // The Upscaler facade: types, sizes, small images, self-ensemble.
 #include <map>
 #include <memory>
+#include <thread>
+#include <vector>
+
+#include <ATen/Parallel.h>
 
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
@@ -105,6 +109,40 @@ TEST(Upscaler, RefusesWhatItCannotUpscale) {
   EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_8UC2, cv::Scalar(3))), InvalidArgument);
   EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_64FC3, cv::Scalar(3))), InvalidArgument);
   EXPECT_THROW(up.upscale(cv::Mat(8, 8, CV_16SC3, cv::Scalar(3))), InvalidArgument);
+}
+
+// Two single-thread Upscalers on two threads at once (the batch's side by
+// side): each call runs on its own options' thread count, set for the
+// calling thread only and restored after, and the pixels are those of one
+// Upscaler on all threads.
+TEST(Upscaler, SideBySideOnOneThreadEach) {
+  UpscalerOptions options;
+  options.scale = 2;
+  options.weights_path = weights_path(2);
+  options.threads = 2;
+  const Upscaler shared(options);
+  const cv::Mat lr[2] = {sample_lr(2), cv::imread(data_path("Set5/LR/x2/bird.png"))};
+  const cv::Mat expected[2] = {shared.upscale(lr[0]), shared.upscale(lr[1])};
+  options.threads = 1;
+  cv::Mat got[2];
+  int threads_inside[2] = {0, 0}, threads_after[2] = {0, 0};
+  std::vector<std::thread> lanes;
+  for (int i = 0; i < 2; ++i) {
+    lanes.emplace_back([&, i] {
+      at::set_num_threads(3);  // whatever the thread had stays
+      const Upscaler single(options);
+      got[i] = single.upscale(lr[i], Mode::Whole,
+                              [&](double) { threads_inside[i] = at::get_num_threads(); });
+      threads_after[i] = at::get_num_threads();
+    });
+  }
+  for (auto& t : lanes) t.join();
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE("image " + std::to_string(i));
+    EXPECT_EQ(threads_inside[i], 1);
+    EXPECT_EQ(threads_after[i], 3);
+    EXPECT_TRUE(images_match(got[i], expected[i], 1, 0.999));
+  }
 }
 
 TEST(Upscaler, DoesNotTouchItsInput) {

@@ -8,7 +8,8 @@
 //
 // Tensors, colour order, alpha and rounding stay inside; this header does not
 // pull in LibTorch. An Upscaler is not meant to be used from several threads
-// at once.
+// at once; separate Upscalers may run on separate threads side by side (each
+// call uses its own options' thread count, see upscale()).
 #pragma once
 
 #include <cstddef>
@@ -58,7 +59,7 @@ const char* to_string(Path path);
 struct UpscalerOptions {
   int scale = 4;             ///< 2, 3 or 4
   std::string weights_path;  ///< empty: the bundled weights for `scale` (see default_weights_path)
-  int threads = 0;           ///< intra-op threads; 0: all cores
+  int threads = 0;           ///< threads each upscale() call runs on; 0: all cores
   Mode mode = Mode::Whole;
   bool tta = false;  ///< self-ensemble: average the 8 flips/transposes (8x the time)
   AlphaMode alpha = AlphaMode::Network;
@@ -96,6 +97,11 @@ class Upscaler {
   /// Gray goes through the network as R=G=B and comes back as luma; alpha
   /// is upscaled as options().alpha says (a constant alpha stays constant).
   /// Throws InvalidArgument for other types or an empty image.
+  ///
+  /// Runs on options().threads threads: for the call, the calling thread's
+  /// OpenMP thread count (which LibTorch and oneDNN follow) is set to that
+  /// and restored on return. Nothing process-wide changes: other threads,
+  /// and the calling thread after the call, keep their own count.
   cv::Mat upscale(const cv::Mat& image) const;
   cv::Mat upscale(const cv::Mat& image, Mode mode, const ProgressCallback& progress = {}) const;
 

@@ -2,17 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
+#include <exception>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <new>
-#include <optional>
 #include <thread>
 
 #include "failure.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
+#include "pipeline.hpp"
 #include "signals.hpp"
 
 namespace fdiwn::cli {
@@ -35,77 +35,6 @@ const char* to_string(FileStatus status) {
 }
 
 namespace {
-
-// A bounded hand-over between two pipeline stages.
-template <class T>
-class Channel {
- public:
-  explicit Channel(size_t capacity) : capacity_(capacity) {}
-  void push(T value) {
-    std::unique_lock<std::mutex> lock(m_);
-    cv_.wait(lock, [&] { return q_.size() < capacity_; });
-    q_.push_back(std::move(value));
-    cv_.notify_all();
-  }
-  std::optional<T> pop() {
-    std::unique_lock<std::mutex> lock(m_);
-    cv_.wait(lock, [&] { return !q_.empty() || closed_; });
-    if (q_.empty()) return std::nullopt;
-    T v = std::move(q_.front());
-    q_.pop_front();
-    cv_.notify_all();
-    return v;
-  }
-  void close() {
-    std::lock_guard<std::mutex> lock(m_);
-    closed_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<T> q_;
-  size_t capacity_;
-  bool closed_ = false;
-};
-
-// Bytes held by images in flight (decoded inputs, finished outputs). The
-// reader waits before decoding another image until it fits beside them; an
-// image that does not fit even alone is let through once nothing else is
-// held, so one large image always proceeds on its own.
-class MemoryGate {
- public:
-  MemoryGate(size_t limit, const std::function<bool()>& stop) : limit_(limit), stop_(stop) {}
-  void acquire(size_t bytes) {
-    std::unique_lock<std::mutex> lock(m_);
-    while (held_ != 0 && held_ + bytes > limit_ && !stop_()) {
-      cv_.wait_for(lock, std::chrono::milliseconds(100));
-    }
-    held_ += bytes;
-  }
-  /// Counts bytes that are already allocated (no waiting).
-  void hold(size_t bytes) {
-    std::lock_guard<std::mutex> lock(m_);
-    held_ += bytes;
-  }
-  void release(size_t bytes) {
-    std::lock_guard<std::mutex> lock(m_);
-    held_ -= std::min(bytes, held_);
-    cv_.notify_all();
-  }
-  size_t held() {
-    std::lock_guard<std::mutex> lock(m_);
-    return held_;
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  size_t limit_;
-  std::function<bool()> stop_;
-  size_t held_ = 0;
-};
 
 struct Decoded {
   size_t index = 0;
@@ -256,8 +185,35 @@ class Batch {
     decoded_.close();
   }
 
-  // Stage 2 (this thread): the network, one image at a time.
+  // Stage 2 (this thread, or one thread per image side by side): the network.
   void upscale_all() {
+    const int lanes = std::max(1, options_.side_by_side);
+    if (lanes == 1) {
+      upscale_lane(false);
+    } else {
+      std::vector<std::thread> threads;
+      std::exception_ptr error;
+      std::mutex error_mutex;
+      for (int i = 0; i < lanes; ++i) {
+        threads.emplace_back([&] {
+          try {
+            upscale_lane(true);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (!error) error = std::current_exception();
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      if (error) std::rethrow_exception(error);
+    }
+    upscaled_.close();
+  }
+
+  // One lane of stage 2. Side by side, small images go to this lane's own
+  // single-thread Upscaler and large ones to the shared one, alone.
+  void upscale_lane(bool side_by_side) {
+    std::unique_ptr<Upscaler> own;
     while (auto d = decoded_.pop()) {
       FileResult& r = d->result;
       if (options_.stop()) {
@@ -265,20 +221,34 @@ class Batch {
         cancel(d->index, std::move(r), "not processed: interrupted");
         continue;
       }
-      // Whatever the other stages hold is not available to the network.
-      const size_t others = gate_.held() - std::min(gate_.held(), d->held);
-      upscaler_.set_memory_budget(std::max(
-          options_.max_memory / 4, options_.max_memory - std::min(others, options_.max_memory)));
+      const bool small =
+          side_by_side && static_cast<int64_t>(d->pixels.total()) <= options_.side_by_side_pixels;
       cv::Mat out;
       try {
+        if (small && !own) {
+          UpscalerOptions single = upscaler_.options();
+          single.weights_path = upscaler_.weights_path();
+          single.threads = 1;
+          own = std::make_unique<Upscaler>(single);
+        }
+        Upscaler& upscaler = small ? *own : upscaler_;
+        std::optional<SideBySideTurn> turn;
+        if (side_by_side) turn.emplace(turns_, !small);
+        // Whatever the other stages hold is not available to the network.
+        const size_t others = gate_.held() - std::min(gate_.held(), d->held);
+        upscaler.set_memory_budget(std::max(
+            options_.max_memory / 4, options_.max_memory - std::min(others, options_.max_memory)));
         const auto start = Clock::now();
-        const RunPlan plan = upscaler_.plan(d->pixels.size(), d->pixels.channels(), options_.mode);
+        const RunPlan plan = upscaler.plan(d->pixels.size(), d->pixels.channels(), options_.mode);
+        r.threads =
+            upscaler.options().threads > 0 ? upscaler.options().threads : default_thread_count();
         {
           std::lock_guard<std::mutex> lock(observer_mutex_);
-          observer_.started(d->index, jobs_[d->index], d->pixels.size(), plan);
+          observer_.started(d->index, jobs_[d->index], d->pixels.size(), plan, r.threads);
         }
-        out = upscaler_.upscale(d->pixels, options_.mode, [this](double f) {
+        out = upscaler.upscale(d->pixels, options_.mode, [this, small](double f) {
           if (options_.stop()) throw Cancelled();
+          if (small) return;
           std::lock_guard<std::mutex> lock(observer_mutex_);
           observer_.progress(f);
         });
@@ -304,7 +274,6 @@ class Batch {
       u.result.output_size = u.pixels.size();
       upscaled_.push(std::move(u));
     }
-    upscaled_.close();
   }
 
   // Stage 3: encode and write atomically (finishes what it has even after a
@@ -347,7 +316,9 @@ class Batch {
   BatchObserver& observer_;
   std::mutex observer_mutex_;
   MemoryGate gate_;
-  Channel<Decoded> decoded_{1};
+  SideBySideGate turns_;
+  // Side by side, one decoded image waits per lane.
+  Channel<Decoded> decoded_{static_cast<size_t>(std::max(1, options_.side_by_side))};
   Channel<Upscaled> upscaled_{1};
   std::vector<FileResult> results_;
 };

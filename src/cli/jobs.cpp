@@ -285,12 +285,16 @@ JobList plan_jobs(const JobRequest& request) {
         throw InvalidArgument(j.output + ": the output would overwrite the input " + c->other +
                               "; choose another -o or --name");
       }
-      const bool same_stem = fs::path(c->other).stem() == fs::path(j.input).stem();
-      throw InvalidArgument(
-          j.output + ": both " + c->other + " and " + j.input + " would be written there; " +
-          (same_stem ? "their names differ only in the extension: rename one of them, or "
-                       "upscale them into different folders"
-                     : "use {name} in --name"));
+      const fs::path a(c->other), b(j.input);
+      const char* why = a.filename() == b.filename()
+                            ? "they have the same name (from different folders): rename one of "
+                              "them, or upscale them into different folders"
+                        : a.stem() == b.stem()
+                            ? "their names differ only in the extension: rename one of them, or "
+                              "upscale them into different folders"
+                            : "use {name} in --name";
+      throw InvalidArgument(j.output + ": both " + c->other + " and " + j.input +
+                            " would be written there; " + why);
     }
     if (const auto problem = output_path_problem(j.output)) j.problem = *problem;
   }

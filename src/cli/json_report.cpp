@@ -28,6 +28,8 @@ std::string json_report(const RunInfo& run, const std::vector<FileResult>& resul
         {"bit_depth", r.bit_depth ? nlohmann::json(r.bit_depth) : nlohmann::json(nullptr)},
         {"seconds",
          r.status == FileStatus::Done ? nlohmann::json(r.seconds) : nlohmann::json(nullptr)},
+        {"threads",
+         r.status == FileStatus::Done ? nlohmann::json(r.threads) : nlohmann::json(nullptr)},
         {"error", r.status == FileStatus::Done ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
         {"notes", r.notes},
     };

@@ -42,8 +42,11 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-Reporter::Reporter(size_t total, StatusLineSink* status_line)
-    : total_(total), status_line_(status_line), counted_(total, false) {}
+Reporter::Reporter(size_t total, StatusLineSink* status_line, int threads)
+    : total_(total),
+      status_line_(status_line),
+      threads_(std::max(1, threads)),
+      counted_(total, false) {}
 
 void Reporter::count(size_t index) {
   if (index < counted_.size() && !counted_[index]) {
@@ -52,17 +55,20 @@ void Reporter::count(size_t index) {
   }
 }
 
-void Reporter::started(size_t index, const Job& job, cv::Size size, const RunPlan& plan) {
-  if (!current_.empty()) count(current_index_);
+void Reporter::started(size_t index, const Job& job, cv::Size size, const RunPlan& plan,
+                       int threads) {
+  if (!current_.empty() && current_alone_) count(current_index_);
+  current_alone_ = threads >= threads_;
   current_index_ = index;
   current_ = printable(job.display);
   current_mp_ = megapixels(size);
   current_fraction_ = 0;
   current_start_ = Clock::now();
-  spdlog::debug("[{}/{}] {}: {} LR pixels, {} ({} piece{}, {} pass{}, ~{} MiB)", index + 1, total_,
-                job.display, size_str(size), to_string(plan.mode), plan.pieces,
+  spdlog::debug("[{}/{}] {}: {} LR pixels, {} ({} piece{}, {} pass{}, ~{} MiB), {} thread{}{}",
+                index + 1, total_, job.display, size_str(size), to_string(plan.mode), plan.pieces,
                 plan.pieces == 1 ? "" : "s", plan.passes, plan.passes == 1 ? "" : "es",
-                plan.peak_bytes >> 20);
+                plan.peak_bytes >> 20, threads, threads == 1 ? "" : "s",
+                current_alone_ ? "" : " (side by side)");
   redraw(true);
 }
 
@@ -79,7 +85,7 @@ void Reporter::finished(size_t index, const FileResult& r) {
   switch (r.status) {
     case FileStatus::Done: {
       upscaled_mp_ += megapixels(r.input_size);
-      upscale_seconds_ += r.upscale_seconds;
+      upscale_seconds_ += r.upscale_seconds * std::clamp(r.threads, 1, threads_) / threads_;
       // On a terminal the bar shows this; in a log each file gets a line.
       const auto level = status_line_ ? spdlog::level::debug : spdlog::level::info;
       spdlog::log(level, "{}{} -> {} ({} -> {}, {})", where, r.job.display, r.job.output,

@@ -15,10 +15,12 @@ namespace fdiwn::cli {
 class Reporter : public BatchObserver {
  public:
   /// `status_line`: the terminal sink to draw the bar on, or nullptr for
-  /// plain log lines.
-  Reporter(size_t total, StatusLineSink* status_line);
+  /// plain log lines. `threads`: what an image alone runs on (the rate
+  /// counts an image run side by side on one thread as that share of them).
+  Reporter(size_t total, StatusLineSink* status_line, int threads = 1);
 
-  void started(size_t index, const Job& job, cv::Size size, const RunPlan& plan) override;
+  void started(size_t index, const Job& job, cv::Size size, const RunPlan& plan,
+               int threads) override;
   void progress(double fraction) override;
   void finished(size_t index, const FileResult& result) override;
 
@@ -32,20 +34,23 @@ class Reporter : public BatchObserver {
 
   size_t total_;
   StatusLineSink* status_line_;
+  int threads_;
   Clock::time_point start_ = Clock::now();
   Clock::time_point last_draw_{};
   Clock::time_point current_start_{};
   size_t finished_ = 0;  // files completely over (written, skipped, failed)
-  // Files whose network work is over. A file counts as soon as the next one
-  // starts, before it is written, so the bar never goes back.
+  // Files whose network work is over. A file run alone counts as soon as
+  // the next one starts, before it is written, so the bar never goes back;
+  // one run side by side counts when it is over.
   std::vector<bool> counted_;
   size_t counted_count_ = 0;
   size_t current_index_ = 0;
   std::string current_;
+  bool current_alone_ = true;
   double current_mp_ = 0;
   double current_fraction_ = 0;
   double upscaled_mp_ = 0;      // LR megapixels of finished upscales
-  double upscale_seconds_ = 0;  // and the time they took
+  double upscale_seconds_ = 0;  // and the time they took (a share of it side by side)
 };
 
 /// "3.2 s", "4m05s", "1h02m".

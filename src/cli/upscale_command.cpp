@@ -95,6 +95,11 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("-j,--threads", args.threads, "Threads for the network (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--side-by-side", args.side_by_side,
+                  "auto: in a folder, images of up to 0.1 MP run side by side, one per thread "
+                  "(faster than sharing each one); off: every image runs on all threads")
+      ->check(CLI::IsMember({"auto", "off"}))
+      ->capture_default_str();
   cmd->add_option("--max-memory", args.max_memory,
                   "Memory for the batch, e.g. 8G or 40% (default: half of what is available)");
   cmd->add_option("--max-pixels", args.max_pixels,
@@ -111,6 +116,13 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
 }
 
 namespace {
+
+// Images up to this many LR pixels run side by side, one per thread: the
+// engine's bands share one image between threads, but on a small one the
+// threads wait for each other at every pass. Measured on 2 cores, x2,
+// folders, side by side against shared: 64x64 images 23% less time, 320x240
+// 11%, 640x360 2-8% (with 200 MiB more memory, so those stay shared).
+constexpr int64_t kSideBySidePixels = 100000;
 
 // A failure to deliver it (a closed pipe) is reported once, by main, which
 // checks standard output at the end of every command.
@@ -192,20 +204,29 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   bool interrupted = false;
   if (!list.jobs.empty()) {
     Upscaler upscaler(options);
-    // Images go one at a time, each shared by all threads (the engine's
-    // bands keep them busy even on small images; see the README's
-    // Performance section for the measurement).
-    spdlog::debug("weights {} (x{}), {} path, {} threads on one image at a time, memory budget {}",
-                  upscaler.weights_path(), upscaler.scale(), to_string(options.path),
-                  options.threads ? options.threads : default_thread_count(),
-                  format_bytes(batch.max_memory));
+    const int threads = options.threads ? options.threads : default_thread_count();
+    if (args.side_by_side == "auto" && options.path == Path::Engine && threads > 1 &&
+        list.jobs.size() > 1) {
+      batch.side_by_side = threads;
+      batch.side_by_side_pixels = kSideBySidePixels;
+    }
+    spdlog::debug("weights {} (x{}), {} path, memory budget {}", upscaler.weights_path(),
+                  upscaler.scale(), to_string(options.path), format_bytes(batch.max_memory));
+    if (batch.side_by_side > 1) {
+      spdlog::debug(
+          "images of up to {} LR pixels run side by side, {} at once on 1 thread each; "
+          "larger ones one at a time on {} threads",
+          batch.side_by_side_pixels, batch.side_by_side, threads);
+    } else {
+      spdlog::debug("images run one at a time on {} thread{}", threads, threads == 1 ? "" : "s");
+    }
     // After the weights: a run that cannot load them leaves nothing behind.
     // Outputs written in place (a FIFO, /dev/null) need no writable folder.
     const bool needs_folder = std::any_of(list.jobs.begin(), list.jobs.end(), [](const Job& j) {
       return inspect_path(j.output).kind != PathKind::Stream;
     });
     if (needs_folder) check_output_folder(list.output_folder);
-    Reporter reporter(list.jobs.size(), status_line);
+    Reporter reporter(list.jobs.size(), status_line, threads);
     results = run_batch(upscaler, list.jobs, batch, reporter);
     interrupted = stop_requested();
     reporter.summary(results, interrupted);

@@ -24,6 +24,7 @@ struct UpscaleArgs {
   std::string path = "engine";  ///< engine or plain (the module tree, op by op)
   std::string weights;
   int threads = 0;
+  std::string side_by_side = "auto";  ///< auto or off
   std::string max_memory;
   std::string max_pixels = "100M";
   bool overwrite = false;
