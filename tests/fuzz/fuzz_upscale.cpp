@@ -26,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Quiet : fdiwn::cli::BatchObserver {
-  void started(size_t, const fdiwn::cli::Job&, cv::Size, const fdiwn::RunPlan&) override {}
+  void started(size_t, const fdiwn::cli::Job&, cv::Size, const fdiwn::RunPlan&, int) override {}
   void progress(double) override {}
   void finished(size_t, const fdiwn::cli::FileResult&) override {}
 };
