@@ -12,7 +12,10 @@
 #include <string>
 #include <thread>
 
-#include "fdiwn/upscaler.hpp"
+#include <torch/version.h>
+#include <opencv2/core/version.hpp>
+
+#include "fdiwn/environment.hpp"
 
 namespace fdiwn {
 
@@ -104,6 +107,14 @@ std::size_t default_memory_budget() {
   // Half: the rest is for the page cache and whatever else runs on the
   // machine.
   return available_memory() / 2;
+}
+
+std::string torch_version() {
+  return TORCH_VERSION;
+}
+
+std::string opencv_version() {
+  return CV_VERSION;
 }
 
 }  // namespace fdiwn

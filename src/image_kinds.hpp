@@ -6,7 +6,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "fdiwn/upscaler.hpp"
+#include "fdiwn/options.hpp"
 
 namespace fdiwn {
 

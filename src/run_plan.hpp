@@ -8,7 +8,7 @@
 
 #include <opencv2/core/types.hpp>
 
-#include "fdiwn/upscaler.hpp"
+#include "fdiwn/options.hpp"
 
 namespace fdiwn {
 
@@ -21,7 +21,7 @@ struct PlanRequest {
   bool tta = false;
   bool alpha_network_pass = false;  ///< a varying alpha upscaled by the network
   std::size_t budget = 0;           ///< bytes, for Mode::Auto
-  Path path = Path::Engine;      ///< the paths need different memory
+  Path path = Path::Engine;         ///< the paths need different memory
 };
 
 struct DetailedPlan {

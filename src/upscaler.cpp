@@ -7,13 +7,13 @@
 #include <string>
 
 #include <c10/core/InferenceMode.h>
-#include <torch/version.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "chop_plan.hpp"
 #include "engine/engine.hpp"
 #include "engine/threads.hpp"
+#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
@@ -84,26 +84,6 @@ cv::Mat transform(const cv::Mat& m, int t, bool inverse) {
 }
 
 }  // namespace
-
-const char* to_string(Mode mode) {
-  switch (mode) {
-    case Mode::Whole:
-      return "whole";
-    case Mode::Chop:
-      return "chop";
-    case Mode::Auto:
-      break;
-  }
-  return "auto";
-}
-
-const char* to_string(AlphaMode mode) {
-  return mode == AlphaMode::Network ? "network" : "bicubic";
-}
-
-const char* to_string(Path path) {
-  return path == Path::Engine ? "engine" : "plain";
-}
 
 struct Upscaler::Impl {
   UpscalerOptions options;
@@ -252,13 +232,6 @@ int64_t Upscaler::parameter_count() const {
 }
 int64_t Upscaler::macs_per_pixel() const {
   return impl_->model->macs_per_pixel();
-}
-
-std::string torch_version() {
-  return TORCH_VERSION;
-}
-std::string opencv_version() {
-  return CV_VERSION;
 }
 
 }  // namespace fdiwn

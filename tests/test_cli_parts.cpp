@@ -1,11 +1,13 @@
 // The command's parts that need no network: values, job planning and the
 // batch's side-by-side turns.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <CLI/CLI.hpp>
 
 #include "fdiwn/errors.hpp"
 #include "jobs.hpp"
@@ -42,6 +44,31 @@ TEST(Values, PixelCounts) {
     SCOPED_TRACE(bad);
     EXPECT_THROW(cli::parse_pixel_count(bad), InvalidArgument);
   }
+}
+
+// The library's named choices as options: names in, values out; numbers
+// (CLI11's own reading of an enum) and other names refused with the list.
+TEST(Values, ChoicesByName) {
+  const auto parse = [](std::vector<std::string> argv, Mode& mode) {
+    CLI::App app;
+    static constexpr Mode kSome[] = {Mode::Chop, Mode::Whole};
+    cli::add_choice(&app, "-m,--mode", mode, "", kSome, parse_mode);
+    std::reverse(argv.begin(), argv.end());
+    try {
+      app.parse(argv);
+    } catch (const CLI::ParseError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  Mode mode = Mode::Chop;
+  EXPECT_EQ(parse({"--mode", "whole"}, mode), "");
+  EXPECT_EQ(mode, Mode::Whole);
+  mode = Mode::Chop;
+  EXPECT_EQ(parse({}, mode), "");
+  EXPECT_EQ(mode, Mode::Chop);
+  EXPECT_EQ(parse({"--mode", "auto"}, mode), "--mode: auto not in {chop,whole}");
+  EXPECT_EQ(parse({"--mode", "0"}, mode), "--mode: 0 not in {chop,whole}");
 }
 
 TEST(Jobs, NamePattern) {

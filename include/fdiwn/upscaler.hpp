@@ -14,71 +14,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
 #include <opencv2/core/mat.hpp>
 
+#include "fdiwn/options.hpp"
+
 namespace fdiwn {
-
-/// How an image is fed to the network.
-enum class Mode {
-  /// The whole image in one pass: the network's exact output.
-  Whole,
-  /// The authors' evaluation "chop": four overlapping quadrants (shave 10),
-  /// recursively until each piece is under 160000 LR pixels. Reproduces the
-  /// paper's numbers; bounds memory on large images.
-  Chop,
-  /// Whole when the estimated memory fits the budget; otherwise the same
-  /// quadrant scheme with pieces as large as the budget allows.
-  Auto,
-};
-
-/// "whole" / "chop" / "auto".
-const char* to_string(Mode mode);
-
-/// How the alpha channel of a 4-channel image is upscaled (the colour
-/// always goes through the network).
-enum class AlphaMode {
-  Network,  ///< the network on the alpha replicated to 3 channels (a second pass)
-  Bicubic,  ///< bicubic interpolation (fast)
-};
-
-const char* to_string(AlphaMode mode);
-
-/// Which implementation of the network runs. Both compute the same
-/// network and are tested against the authors' outputs.
-enum class Path {
-  Engine,  ///< the band-streaming engine compiled from the module tree (the default)
-  Plain,   ///< the module tree op by op, as the paper's code: the readable reference
-};
-
-const char* to_string(Path path);
-
-struct UpscalerOptions {
-  int scale = 4;             ///< 2, 3 or 4
-  std::string weights_path;  ///< empty: the bundled weights for `scale` (see default_weights_path)
-  int threads = 0;           ///< threads each upscale() call runs on; 0: all cores
-  Mode mode = Mode::Whole;
-  bool tta = false;  ///< self-ensemble: average the 8 flips/transposes (8x the time)
-  AlphaMode alpha = AlphaMode::Network;
-  std::size_t memory_budget = 0;  ///< bytes Mode::Auto may use; 0: default_memory_budget()
-  Path path = Path::Engine;
-};
-
-/// Called during upscale() with the fraction of the work done (0..1). It may
-/// throw (for example fdiwn::Cancelled) to abandon the image.
-using ProgressCallback = std::function<void(double fraction_done)>;
-
-/// How upscale() will process an image.
-struct RunPlan {
-  Mode mode = Mode::Whole;     ///< Whole or Chop (never Auto)
-  int pieces = 1;              ///< network runs per pass
-  int passes = 1;              ///< colour passes (8 with TTA) + alpha passes
-  int64_t largest_piece = 0;   ///< LR pixels of the largest piece
-  std::size_t peak_bytes = 0;  ///< estimated peak memory
-};
 
 class Upscaler {
  public:
@@ -128,27 +71,5 @@ class Upscaler {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// Where the bundled weights for `scale` are: $FDIWN_WEIGHTS_DIR if set,
-/// else `<dir of the running binary>/../share/fdiwn/weights`, which holds in
-/// both the build tree and an installed tree. Returns the path it would use
-/// even if the file is missing (the loader then names it in its error).
-std::string default_weights_path(int scale);
-
-/// Threads the library uses when options ask for 0: the cores this process
-/// may run on.
-int default_thread_count();
-
-/// Memory the system (or the cgroup this process runs in, if tighter) has
-/// available now.
-std::size_t available_memory();
-
-/// Memory Mode::Auto may use when the options give no budget: half of
-/// available_memory().
-std::size_t default_memory_budget();
-
-/// Version strings of the libraries fdiwn runs on.
-std::string torch_version();
-std::string opencv_version();
 
 }  // namespace fdiwn

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "failure.hpp"
+#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
 #include "pipeline.hpp"

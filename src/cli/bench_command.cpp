@@ -10,6 +10,7 @@
 
 #include "bench_merge.hpp"
 #include "decoder_limits.hpp"
+#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/image_io.hpp"
 #include "fdiwn/matlab_resize.hpp"
@@ -79,16 +80,15 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
                   "bicubic ('{scale}' is replaced per scale)");
   cmd->add_option("-s,--scale", args.scales, "Scales to run (several allowed: -s 2 -s 3 -s 4)")
       ->check(CLI::IsMember({2, 3, 4}));
-  cmd->add_option("-m,--mode", args.mode,
-                  "chop: the authors' evaluation (reproduces the paper); whole: one pass")
-      ->check(CLI::IsMember({"chop", "whole"}))
-      ->capture_default_str();
+  static constexpr Mode kBenchModes[] = {Mode::Chop, Mode::Whole};
+  add_choice(cmd, "-m,--mode", args.mode,
+             "chop: the authors' evaluation (reproduces the paper); whole: one pass", kBenchModes,
+             parse_mode);
   cmd->add_flag("-x,--tta", args.tta, "Self-ensemble (8 passes)");
   cmd->add_option("-j,--threads", args.threads, "Threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--path", args.path, "engine, or plain: the module tree op by op")
-      ->check(CLI::IsMember({"engine", "plain"}))
-      ->capture_default_str();
+  add_choice(cmd, "--path", args.path, "engine, or plain: the module tree op by op", kPaths,
+             parse_path);
   cmd->add_option("--save-sr", args.save_sr,
                   "Keep the SR images in this folder (x<scale>/ inside)");
   add_scoring_options(cmd, args.scoring);
@@ -190,12 +190,12 @@ int run_bench(const BenchArgs& args) {
     options.scale = w.scale;
     options.threads = args.threads;
     options.tta = args.tta;
-    options.path = args.path == "plain" ? Path::Plain : Path::Engine;
-    const Mode mode = args.mode == "whole" ? Mode::Whole : Mode::Chop;
+    options.path = args.path;
+    const Mode mode = args.mode;
     const Upscaler upscaler(options);  // loaded once per scale
 
     ScoreSet set = new_score_set(w.scale, args.scoring);
-    set.mode = args.mode;
+    set.mode = to_string(args.mode);
     set.tta = args.tta;
     print_header(stdout, set,
                  "FDIWN on " + w.hr_dir + (w.lr_dir.empty() ? " (LR made by fdiwn)" : ""));

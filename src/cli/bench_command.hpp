@@ -7,6 +7,7 @@
 
 #include <CLI/App.hpp>
 
+#include "fdiwn/options.hpp"
 #include "scoring.hpp"
 #include "speed_bench.hpp"
 
@@ -16,10 +17,10 @@ struct BenchArgs {
   std::string hr;
   std::string lr;
   std::vector<int> scales;
-  std::string mode = "chop";
+  Mode mode = Mode::Chop;
   bool tta = false;
   int threads = 0;
-  std::string path = "engine";  ///< engine or plain
+  Path path = Path::Engine;
   std::string save_sr;
   ScoringArgs scoring;
   bool speed = false;  ///< time the paths instead (speed_bench.hpp)

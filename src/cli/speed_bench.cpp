@@ -16,6 +16,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "exit_codes.hpp"
+#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
 #include "fdiwn/image_io.hpp"
@@ -63,13 +64,6 @@ cv::Size parse_size(const std::string& s) {
     throw InvalidArgument("--sizes: '" + s + "' is not WIDTHxHEIGHT");
   }
   return {w, h};
-}
-
-Path parse_path(const std::string& s) {
-  if (s == "plain") return Path::Plain;
-  // "optimised": the name of the engine's predecessor, still accepted.
-  if (s == "engine" || s == "optimised" || s == "optimized") return Path::Engine;
-  throw InvalidArgument("--paths: '" + s + "' is not plain or engine");
 }
 
 // A deterministic picture with edges, gradients and texture: the network's
@@ -202,7 +196,13 @@ int run_speed(const SpeedArgs& args) {
   std::vector<cv::Size> sizes;
   for (const auto& s : split(args.sizes, ',')) sizes.push_back(parse_size(s));
   std::vector<Path> paths;
-  for (const auto& p : split(args.paths, ',')) paths.push_back(parse_path(p));
+  for (const auto& p : split(args.paths, ',')) {
+    try {
+      paths.push_back(parse_path(p));
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("--paths: ") + e.what());
+    }
+  }
   if (sizes.empty() || paths.empty()) throw InvalidArgument("--sizes and --paths cannot be empty");
 
   const int threads = args.threads > 0 ? args.threads : default_thread_count();

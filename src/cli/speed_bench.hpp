@@ -1,6 +1,6 @@
 // `fdiwn bench --speed`: times the engine and the plain path side by side,
-// and the engine on one thread against all of them, on synthetic inputs, each case in a child process of its own so that its
-// peak resident memory can be measured (getrusage via wait4).
+// and the engine on one thread against all of them, on synthetic inputs, each case in a child
+// process of its own so that its peak resident memory can be measured (getrusage via wait4).
 #pragma once
 
 #include <string>

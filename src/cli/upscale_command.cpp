@@ -16,6 +16,7 @@
 #include "batch.hpp"
 #include "decoder_limits.hpp"
 #include "exit_codes.hpp"
+#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
 #include "fdiwn/upscaler.hpp"
@@ -31,10 +32,6 @@ namespace fdiwn::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-Mode parse_mode(const std::string& m) {
-  return m == "whole" ? Mode::Whole : m == "chop" ? Mode::Chop : Mode::Auto;
-}
 
 // Fails early, with one message, if the output folder cannot be created or
 // written (rather than failing every file after its upscale).
@@ -76,20 +73,17 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
                   "Output file name in a folder: {name} (input name without extension), {ext}, "
                   "{scale}")
       ->capture_default_str();
-  cmd->add_option("-m,--mode", args.mode,
-                  "auto: whole image when it fits --max-memory, else split; whole: one pass (the "
-                  "network's exact output); chop: the authors' evaluation quadrants")
-      ->check(CLI::IsMember({"auto", "whole", "chop"}))
-      ->capture_default_str();
+  add_choice(cmd, "-m,--mode", args.mode,
+             "auto: whole image when it fits --max-memory, else split; whole: one pass (the "
+             "network's exact output); chop: the authors' evaluation quadrants",
+             kModes, parse_mode);
   cmd->add_flag("-x,--tta", args.tta, "Self-ensemble: average the 8 flips/transposes (8x slower)");
-  cmd->add_option("--alpha", args.alpha, "Alpha channel: network (a second pass) or bicubic (fast)")
-      ->check(CLI::IsMember({"network", "bicubic"}))
-      ->capture_default_str();
-  cmd->add_option("--path", args.path,
-                  "engine: the band-streaming engine; plain: the module tree op by op (the "
-                  "readable reference, slower)")
-      ->check(CLI::IsMember({"engine", "plain"}))
-      ->capture_default_str();
+  add_choice(cmd, "--alpha", args.alpha, "Alpha channel: network (a second pass) or bicubic (fast)",
+             kAlphaModes, parse_alpha_mode);
+  add_choice(cmd, "--path", args.path,
+             "engine: the band-streaming engine; plain: the module tree op by op (the readable "
+             "reference, slower)",
+             kPaths, parse_path);
   cmd->add_option("-w,--weights", args.weights,
                   "Weights file (default: the bundled FDIWNx<scale>.pt)");
   cmd->add_option("-j,--threads", args.threads, "Threads for the network (0: all cores)")
@@ -134,7 +128,7 @@ void write_json(const std::string& doc) {
 RunInfo run_info(const UpscaleArgs& args) {
   RunInfo run;
   run.scale = args.scale;
-  run.mode = args.mode;
+  run.mode = to_string(args.mode);
   run.tta = args.tta;
   run.shard = args.shard.empty() ? "0/1" : args.shard;
   return run;
@@ -182,7 +176,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   batch.read.file.max_bytes_reason =
       "half the memory budget (" + format_bytes(batch.max_memory) + ", --max-memory)";
   batch.overwrite = args.overwrite;
-  batch.mode = parse_mode(args.mode);
+  batch.mode = args.mode;
   batch.write.quality = args.quality;
   batch.stop = stop_requested;
 
@@ -197,9 +191,9 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   options.threads = args.threads;
   options.mode = batch.mode;
   options.tta = args.tta;
-  options.alpha = args.alpha == "bicubic" ? AlphaMode::Bicubic : AlphaMode::Network;
+  options.alpha = args.alpha;
   options.memory_budget = batch.max_memory;
-  options.path = args.path == "plain" ? Path::Plain : Path::Engine;
+  options.path = args.path;
   std::vector<FileResult> results;
   bool interrupted = false;
   if (!list.jobs.empty()) {

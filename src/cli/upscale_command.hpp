@@ -6,6 +6,8 @@
 
 #include <CLI/App.hpp>
 
+#include "fdiwn/options.hpp"
+
 namespace fdiwn::cli {
 
 class StatusLineSink;
@@ -18,10 +20,10 @@ struct UpscaleArgs {
   std::string format;
   int quality = 95;
   std::string name_pattern = "{name}.{ext}";
-  std::string mode = "auto";
+  Mode mode = Mode::Auto;
   bool tta = false;
-  std::string alpha = "network";
-  std::string path = "engine";  ///< engine or plain (the module tree, op by op)
+  AlphaMode alpha = AlphaMode::Network;
+  Path path = Path::Engine;
   std::string weights;
   int threads = 0;
   std::string side_by_side = "auto";  ///< auto or off

@@ -1,9 +1,18 @@
-// Parsing the command line's quantities: memory sizes and pixel counts.
+// Parsing the command line's values: memory sizes, pixel counts, and the
+// library's named choices (fdiwn/options.hpp) as CLI11 options.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "fdiwn/errors.hpp"
+#include "fdiwn/options.hpp"
 
 namespace fdiwn::cli {
 
@@ -16,5 +25,34 @@ int64_t parse_pixel_count(const std::string& text);
 
 /// "11.5 GiB", "640 MiB".
 std::string format_bytes(std::size_t bytes);
+
+/// Adds an option whose value is one of `choices`, named as the library's
+/// to_string() names them and read by its `parse` (parse_mode, ...): any
+/// other value is refused with the list of names.
+template <class E, std::size_t N>
+CLI::Option* add_choice(CLI::App* cmd, const std::string& flags, E& value, const std::string& help,
+                        const E (&choices)[N], E (*parse)(const std::string&)) {
+  std::vector<E> allowed(std::begin(choices), std::end(choices));
+  std::string listed;
+  for (const E c : allowed) listed += std::string(listed.empty() ? "" : ",") + to_string(c);
+  // CLI11 reads an enum from its number: the name is replaced by that.
+  const CLI::Validator by_name(
+      [allowed, listed, parse](std::string& input) -> std::string {
+        try {
+          const E v = parse(input);
+          if (std::find(allowed.begin(), allowed.end(), v) != allowed.end()) {
+            input = std::to_string(static_cast<int>(v));
+            return {};
+          }
+        } catch (const InvalidArgument&) {
+        }
+        return input + " not in {" + listed + "}";
+      },
+      "");
+  return cmd->add_option(flags, value, help)
+      ->transform(by_name)
+      ->type_name("TEXT:{" + listed + "}")
+      ->default_str(to_string(value));
+}
 
 }  // namespace fdiwn::cli

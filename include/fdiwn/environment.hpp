@@ -1,0 +1,33 @@
+// What the library knows about its surroundings: where the bundled weights
+// are, the cores and memory it may use, and the versions it runs on. Reading
+// these changes nothing.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace fdiwn {
+
+/// Where the bundled weights for `scale` are: $FDIWN_WEIGHTS_DIR if set,
+/// else `<dir of the running binary>/../share/fdiwn/weights`, which holds in
+/// both the build tree and an installed tree. Returns the path it would use
+/// even if the file is missing (the loader then names it in its error).
+std::string default_weights_path(int scale);
+
+/// Threads the library uses when options ask for 0: the cores this process
+/// may run on.
+int default_thread_count();
+
+/// Memory the system (or the cgroup this process runs in, if tighter) has
+/// available now.
+std::size_t available_memory();
+
+/// Memory Mode::Auto may use when the options give no budget: half of
+/// available_memory().
+std::size_t default_memory_budget();
+
+/// Version strings of the libraries fdiwn runs on.
+std::string torch_version();
+std::string opencv_version();
+
+}  // namespace fdiwn
