@@ -11,7 +11,7 @@
 
 #include "fdiwn/errors.hpp"
 #include "fdiwn/image_io.hpp"
-#include "model/weights_format.hpp"
+#include "formats/weights_format.hpp"
 #include "test_support.hpp"
 
 namespace fdiwn::test {

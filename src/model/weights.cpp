@@ -12,7 +12,7 @@
 
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
-#include "weights_format.hpp"
+#include "formats/weights_format.hpp"
 
 namespace fdiwn {
 

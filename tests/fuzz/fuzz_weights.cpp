@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "fdiwn/errors.hpp"
-#include "model/weights_format.hpp"
+#include "formats/weights_format.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
