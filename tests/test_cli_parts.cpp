@@ -262,6 +262,25 @@ TEST(SideBySideGate, ALargeImageRunsAloneAndIsNotOvertaken) {
   EXPECT_TRUE(late_small_saw_large_out) << "a small image ran beside the large one";
 }
 
+// An image's hold on the batch's memory goes back whichever way it leaves.
+TEST(MemoryHold, GivesBackWhatItHolds) {
+  cli::MemoryGate gate(1000, [] { return false; });
+  {
+    cli::MemoryHold a = cli::MemoryHold::acquire(gate, 600);
+    EXPECT_EQ(gate.held(), 600u);
+    a.shrink_to(400);
+    EXPECT_EQ(gate.held(), 400u);
+    cli::MemoryHold b = std::move(a);  // handed to the next stage
+    EXPECT_EQ(a.bytes(), 0u);
+    EXPECT_EQ(b.bytes(), 400u);
+    cli::MemoryHold c = cli::MemoryHold::hold(gate, 2000);  // already allocated: no wait
+    EXPECT_EQ(gate.held(), 2400u);
+    c.release();
+    EXPECT_EQ(gate.held(), 400u);
+  }
+  EXPECT_EQ(gate.held(), 0u);
+}
+
 TEST(SideBySideGate, SmallImagesRunTogether) {
   cli::SideBySideGate gate;
   std::atomic<bool> second_in{false};

@@ -14,7 +14,6 @@
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
 #include "pipeline.hpp"
-#include "signals.hpp"
 
 namespace fdiwn::cli {
 
@@ -37,18 +36,12 @@ const char* to_string(FileStatus status) {
 
 namespace {
 
-struct Decoded {
+// An image between two stages (decoded, then upscaled): its pixels, and the
+// memory it holds in the gate until it leaves the pipeline.
+struct InFlight {
   size_t index = 0;
   cv::Mat pixels;
-  size_t held = 0;
-  Clock::time_point start;
-  FileResult result;
-};
-
-struct Upscaled {
-  size_t index = 0;
-  cv::Mat pixels;
-  size_t held = 0;
+  MemoryHold held;
   Clock::time_point start;
   FileResult result;
 };
@@ -140,7 +133,7 @@ class Batch {
       FileResult r;
       r.job = jobs_[i];
       if (!check_output(i, r)) continue;
-      Decoded d;
+      InFlight d;
       d.index = i;
       d.start = Clock::now();
       ReadOptions read = options_.read;
@@ -154,8 +147,7 @@ class Batch {
                         cv::Size((swapped ? probe.height : probe.width) * scale,
                                  (swapped ? probe.width : probe.height) * scale),
                         jobs_[i].output);
-        d.held = bytes_needed;
-        gate_.acquire(d.held);
+        d.held = MemoryHold::acquire(gate_, bytes_needed);
       };
       try {
         LoadedImage image = read_image(jobs_[i].input, read);
@@ -165,21 +157,15 @@ class Batch {
         r.channels = d.pixels.channels();
         r.bit_depth = d.pixels.depth() == CV_16U ? 16 : 8;
       } catch (const Cancelled&) {
-        gate_.release(d.held);
         cancel(i, std::move(r), "not processed: interrupted");
         continue;
       } catch (...) {
-        gate_.release(d.held);
         fail(i, std::move(r), std::current_exception(), jobs_[i].input);
         continue;
       }
       // The file's bytes and the decoder's buffers are gone: only the pixels
       // are held from here on.
-      const size_t pixels = d.pixels.total() * d.pixels.elemSize();
-      if (d.held > pixels) {
-        gate_.release(d.held - pixels);
-        d.held = pixels;
-      }
+      d.held.shrink_to(d.pixels.total() * d.pixels.elemSize());
       d.result = std::move(r);
       decoded_.push(std::move(d));
     }
@@ -218,7 +204,6 @@ class Batch {
     while (auto d = decoded_.pop()) {
       FileResult& r = d->result;
       if (options_.stop()) {
-        gate_.release(d->held);
         cancel(d->index, std::move(r), "not processed: interrupted");
         continue;
       }
@@ -236,7 +221,7 @@ class Batch {
         std::optional<SideBySideTurn> turn;
         if (side_by_side) turn.emplace(turns_, !small);
         // Whatever the other stages hold is not available to the network.
-        const size_t others = gate_.held() - std::min(gate_.held(), d->held);
+        const size_t others = gate_.held() - std::min(gate_.held(), d->held.bytes());
         upscaler.set_memory_budget(std::max(
             options_.max_memory / 4, options_.max_memory - std::min(others, options_.max_memory)));
         const auto start = Clock::now();
@@ -255,20 +240,17 @@ class Batch {
         });
         r.upscale_seconds = seconds_since(start);
       } catch (const Cancelled&) {
-        gate_.release(d->held);
         cancel(d->index, std::move(r), "not finished: interrupted");
         continue;
       } catch (...) {
-        gate_.release(d->held);
         fail(d->index, std::move(r), std::current_exception(), jobs_[d->index].input);
         continue;
       }
-      gate_.release(d->held);
+      d->held.release();
       d->pixels.release();
-      Upscaled u;
+      InFlight u;
       u.index = d->index;
-      u.held = out.total() * out.elemSize();
-      gate_.hold(u.held);
+      u.held = MemoryHold::hold(gate_, out.total() * out.elemSize());
       u.pixels = std::move(out);
       u.start = d->start;
       u.result = std::move(r);
@@ -293,20 +275,17 @@ class Batch {
           fs::create_directories(parent, ec);
           if (ec) throw ImageError(job.output, "cannot create the folder: " + ec.message());
         }
-        TempFileHooks hooks;
-        hooks.created = register_temp_file;
-        hooks.finished = unregister_temp_file;
-        write_file(job.output, bytes, &hooks);
+        write_file(job.output, bytes, &options_.temp_files);
         r.status = FileStatus::Done;
         r.error.clear();
       } catch (...) {
         r.seconds = seconds_since(u->start);
-        gate_.release(u->held);
+        u->held.release();
         fail(u->index, std::move(r), std::current_exception(), jobs_[u->index].output);
         continue;
       }
       r.seconds = seconds_since(u->start);
-      gate_.release(u->held);
+      u->held.release();
       finish(u->index, std::move(r));
     }
   }
@@ -319,8 +298,8 @@ class Batch {
   MemoryGate gate_;
   SideBySideGate turns_;
   // Side by side, one decoded image waits per lane.
-  Channel<Decoded> decoded_{static_cast<size_t>(std::max(1, options_.side_by_side))};
-  Channel<Upscaled> upscaled_{1};
+  Channel<InFlight> decoded_{static_cast<size_t>(std::max(1, options_.side_by_side))};
+  Channel<InFlight> upscaled_{1};
   std::vector<FileResult> results_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <opencv2/core/types.hpp>
 
+#include "fdiwn/files.hpp"
 #include "fdiwn/image_io.hpp"
 #include "fdiwn/upscaler.hpp"
 #include "jobs.hpp"
@@ -47,6 +48,9 @@ struct BatchOptions {
   /// Polled between files and while reading and upscaling one; true cancels
   /// what is left (the file being written is finished).
   std::function<bool()> stop = [] { return false; };
+  /// Told of each temporary output file while it exists (the CLI removes
+  /// them if a signal ends the process).
+  TempFileHooks temp_files;
 };
 
 /// What the batch reports, from its three threads (calls are serialised).

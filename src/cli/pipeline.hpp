@@ -85,6 +85,54 @@ class MemoryGate {
   size_t held_ = 0;
 };
 
+// Bytes held in a MemoryGate by one image in flight, given back when the
+// hold goes, whichever way the image leaves the pipeline.
+class MemoryHold {
+ public:
+  MemoryHold() = default;
+  /// Waits until `bytes` fit beside what the gate holds, then holds them.
+  static MemoryHold acquire(MemoryGate& gate, size_t bytes) {
+    gate.acquire(bytes);
+    return MemoryHold(gate, bytes);
+  }
+  /// Counts bytes that are already allocated (no waiting).
+  static MemoryHold hold(MemoryGate& gate, size_t bytes) {
+    gate.hold(bytes);
+    return MemoryHold(gate, bytes);
+  }
+  MemoryHold(MemoryHold&& o) noexcept : gate_(o.gate_), bytes_(o.bytes_) { o.gate_ = nullptr; }
+  MemoryHold& operator=(MemoryHold&& o) noexcept {
+    if (this != &o) {
+      release();
+      gate_ = o.gate_;
+      bytes_ = o.bytes_;
+      o.gate_ = nullptr;
+    }
+    return *this;
+  }
+  MemoryHold(const MemoryHold&) = delete;
+  MemoryHold& operator=(const MemoryHold&) = delete;
+  ~MemoryHold() { release(); }
+
+  size_t bytes() const { return gate_ ? bytes_ : 0; }
+  /// Gives back what is held beyond `bytes`.
+  void shrink_to(size_t bytes) {
+    if (gate_ && bytes_ > bytes) {
+      gate_->release(bytes_ - bytes);
+      bytes_ = bytes;
+    }
+  }
+  void release() {
+    if (gate_) gate_->release(bytes_);
+    gate_ = nullptr;
+  }
+
+ private:
+  MemoryHold(MemoryGate& gate, size_t bytes) : gate_(&gate), bytes_(bytes) {}
+  MemoryGate* gate_ = nullptr;
+  size_t bytes_ = 0;
+};
+
 // Turns on the network when images run side by side: small images run
 // together (one thread each); a large one waits until none runs and then
 // runs alone on every thread, small ones waiting meanwhile (so that a stream

@@ -179,6 +179,8 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   batch.mode = args.mode;
   batch.write.quality = args.quality;
   batch.stop = stop_requested;
+  batch.temp_files.created = register_temp_file;
+  batch.temp_files.finished = unregister_temp_file;
 
   if (list.jobs.empty() && shard.all()) {
     // An empty shard is normal; an empty batch deserves a word.
