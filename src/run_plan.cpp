@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "chop_plan.hpp"
+#include "chop_geometry.hpp"
 #include "fdiwn/errors.hpp"
 
 namespace fdiwn {
@@ -55,7 +55,7 @@ std::size_t peak_bytes(const PlanRequest& r, int64_t largest_piece) {
 
 DetailedPlan finish(const PlanRequest& r, Mode mode, int64_t min_size) {
   const auto pieces =
-      mode == Mode::Whole ? plan_whole(r.size, r.scale) : plan_chop(r.size, r.scale, min_size);
+      mode == Mode::Whole ? whole_piece(r.size, r.scale) : chop_pieces(r.size, r.scale, min_size);
   DetailedPlan plan;
   plan.min_size = mode == Mode::Whole ? 0 : min_size;
   plan.summary.mode = mode;

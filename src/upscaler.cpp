@@ -10,7 +10,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "chop_plan.hpp"
+#include "chop_geometry.hpp"
 #include "engine/engine.hpp"
 #include "engine/threads.hpp"
 #include "fdiwn/environment.hpp"
@@ -129,8 +129,8 @@ struct Upscaler::Impl {
   }
 
   std::vector<ChopPiece> pieces_for(cv::Size size, const DetailedPlan& plan) const {
-    return plan.min_size == 0 ? plan_whole(size, options.scale)
-                              : plan_chop(size, options.scale, plan.min_size);
+    return plan.min_size == 0 ? whole_piece(size, options.scale)
+                              : chop_pieces(size, options.scale, plan.min_size);
   }
 
   cv::Mat color_pass(const cv::Mat& bgr, const DetailedPlan& plan,

@@ -9,12 +9,12 @@
 #include <gtest/gtest.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/batch/jobs.hpp"
+#include "cli/batch/pipeline.hpp"
+#include "cli/commands/values.hpp"
+#include "cli/scoring/pairing.hpp"
 #include "fdiwn/errors.hpp"
-#include "jobs.hpp"
-#include "pairing.hpp"
-#include "pipeline.hpp"
 #include "test_support.hpp"
-#include "values.hpp"
 
 namespace fdiwn::test {
 namespace {
@@ -101,7 +101,7 @@ class JobPlanning : public ::testing::Test {
 };
 
 TEST_F(JobPlanning, FolderSortedHiddenAndNonImagesLeftOut) {
-  const auto list = cli::plan_jobs(request(false));
+  const auto list = cli::list_jobs(request(false));
   ASSERT_EQ(list.jobs.size(), 2u);
   EXPECT_EQ(list.jobs[0].output, dir_.file("out/a.jpg"));  // extension lower-cased
   EXPECT_EQ(list.jobs[1].output, dir_.file("out/b.png"));
@@ -111,7 +111,7 @@ TEST_F(JobPlanning, FolderSortedHiddenAndNonImagesLeftOut) {
 }
 
 TEST_F(JobPlanning, RecursiveMirrorsTheTree) {
-  const auto list = cli::plan_jobs(request(true));
+  const auto list = cli::list_jobs(request(true));
   ASSERT_EQ(list.jobs.size(), 4u);
   EXPECT_EQ(list.jobs[2].output, dir_.file("out/deep/c.webp"));
   EXPECT_EQ(list.jobs[3].output, dir_.file("out/deep/er/d.tif"));
@@ -121,25 +121,25 @@ TEST_F(JobPlanning, RecursiveMirrorsTheTree) {
 TEST_F(JobPlanning, FormatForFolders) {
   auto r = request(false);
   r.format = "webp";
-  const auto list = cli::plan_jobs(r);
+  const auto list = cli::list_jobs(r);
   EXPECT_EQ(list.jobs[0].output, dir_.file("out/a.webp"));
   r.format = "gif";
-  EXPECT_THROW(cli::plan_jobs(r), InvalidArgument);
+  EXPECT_THROW(cli::list_jobs(r), InvalidArgument);
 }
 
 TEST_F(JobPlanning, SingleFile) {
   JobRequest r;
   r.inputs = {dir_.file("in/b.png")};
   r.output = dir_.file("x/up.jpg");
-  const auto list = cli::plan_jobs(r);
+  const auto list = cli::list_jobs(r);
   ASSERT_EQ(list.jobs.size(), 1u);
   EXPECT_EQ(list.jobs[0].output, dir_.file("x/up.jpg"));
   EXPECT_EQ(list.output_folder, dir_.file("x"));
   r.output = dir_.file("x/up");  // no extension
-  EXPECT_THROW(cli::plan_jobs(r), InvalidArgument);
+  EXPECT_THROW(cli::list_jobs(r), InvalidArgument);
   r.output = dir_.file("x/up.png");
   r.format = "jpg";  // disagrees with the extension
-  EXPECT_THROW(cli::plan_jobs(r), InvalidArgument);
+  EXPECT_THROW(cli::list_jobs(r), InvalidArgument);
 }
 
 TEST_F(JobPlanning, SingleFileIntoAFolder) {
@@ -148,24 +148,24 @@ TEST_F(JobPlanning, SingleFileIntoAFolder) {
   r.output = dir_.file("out") + "/";
   r.name_pattern = "{name}_x{scale}.{ext}";
   r.scale = 3;
-  const auto list = cli::plan_jobs(r);
+  const auto list = cli::list_jobs(r);
   EXPECT_EQ(list.jobs[0].output, dir_.file("out/b_x3.png"));
 }
 
 TEST_F(JobPlanning, MissingInputIsAUsageError) {
   JobRequest r = request(false);
   r.inputs.push_back(dir_.file("nope.png"));
-  EXPECT_THROW(cli::plan_jobs(r), InvalidArgument);
+  EXPECT_THROW(cli::list_jobs(r), InvalidArgument);
 }
 
 TEST_F(JobPlanning, OutputOverAnInputIsRefused) {
   JobRequest r = request(false);
   r.output = dir_.file("in");
-  EXPECT_THROW(cli::plan_jobs(r), InvalidArgument);
+  EXPECT_THROW(cli::list_jobs(r), InvalidArgument);
   JobRequest single;
   single.inputs = {dir_.file("in/b.png")};
   single.output = dir_.file("in/../in/b.png");
-  EXPECT_THROW(cli::plan_jobs(single), InvalidArgument);
+  EXPECT_THROW(cli::list_jobs(single), InvalidArgument);
 }
 
 // Two inputs that would land on one output: the message says why.
@@ -174,7 +174,7 @@ TEST_F(JobPlanning, CollidingOutputsAreExplained) {
     JobRequest r = request(false);
     r.inputs = std::move(inputs);
     try {
-      cli::plan_jobs(r);
+      cli::list_jobs(r);
     } catch (const InvalidArgument& e) {
       return std::string(e.what());
     }
@@ -188,7 +188,7 @@ TEST_F(JobPlanning, CollidingOutputsAreExplained) {
   r.format = "png";
   r.inputs = {dir_.file("in/b.png"), dir_.file("in/b.jpg")};
   try {
-    cli::plan_jobs(r);
+    cli::list_jobs(r);
     ADD_FAILURE() << "no error";
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("differ only in the extension"), std::string::npos)
@@ -199,7 +199,7 @@ TEST_F(JobPlanning, CollidingOutputsAreExplained) {
 TEST_F(JobPlanning, OutputFolderThatIsAFileIsRefused) {
   JobRequest r = request(false);
   r.output = dir_.file("in/b.png");
-  EXPECT_THROW(cli::plan_jobs(r), InvalidArgument);
+  EXPECT_THROW(cli::list_jobs(r), InvalidArgument);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
-#include "chop_plan.hpp"
+#include "chop_geometry.hpp"
 #include "fdiwn/errors.hpp"
 #include "run_plan.hpp"
 
@@ -51,7 +51,7 @@ void check_plan_matches_reference(cv::Size size, int s, int64_t min_size) {
   const cv::Mat expected = reference_chop(cv::Rect(cv::Point(0, 0), size), s, min_size);
   cv::Mat planned(expected.size(), CV_32SC4, cv::Scalar::all(-1));
   cv::Mat coverage(expected.size(), CV_32S, cv::Scalar(0));
-  for (const auto& p : plan_chop(size, s, min_size)) {
+  for (const auto& p : chop_pieces(size, s, min_size)) {
     const cv::Rect scaled(p.crop.x * s, p.crop.y * s, p.crop.width * s, p.crop.height * s);
     ASSERT_EQ(p.output & scaled, p.output) << "output outside its crop";
     planned(p.output).setTo(cv::Scalar(p.crop.x, p.crop.y, p.crop.width, p.crop.height));
@@ -81,20 +81,20 @@ TEST(ChopPlan, NarrowStrip) {
 TEST(ChopPlan, SkipsPiecesWhoseOutputIsNeverUsed) {
   // Deeper levels of the reference run crops whose results are thrown away;
   // the plan does not.
-  const auto pieces = plan_chop({1013, 517}, 2, 3000);
+  const auto pieces = chop_pieces({1013, 517}, 2, 3000);
   for (const auto& p : pieces) EXPECT_FALSE(p.output.empty());
 }
 
 TEST(ChopPlan, TinyImagesStillWork) {
   for (const cv::Size size : {cv::Size(1, 1), cv::Size(5, 19), cv::Size(19, 3)}) {
     int covered = 0;
-    for (const auto& p : plan_chop(size, 2, 160000)) covered += p.output.area();
+    for (const auto& p : chop_pieces(size, 2, 160000)) covered += p.output.area();
     EXPECT_EQ(covered, size.area() * 4);
   }
 }
 
 TEST(ChopPlan, EndsEvenWithATinyThreshold) {
-  const auto pieces = plan_chop({64, 64}, 2, 1);
+  const auto pieces = chop_pieces({64, 64}, 2, 1);
   EXPECT_FALSE(pieces.empty());
   for (const auto& p : pieces) EXPECT_LE(p.crop.width, 20);
 }

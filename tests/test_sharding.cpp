@@ -1,4 +1,4 @@
-// Sharding (src/cli/sharding.hpp): every input in exactly one shard, chosen
+// Sharding (src/cli/batch/sharding.hpp): every input in exactly one shard, chosen
 // by a hash that never changes, so that shards of a batch never collide and
 // adding inputs never moves the others.
 #include <cstdlib>
@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/batch/sharding.hpp"
 #include "fdiwn/errors.hpp"
-#include "sharding.hpp"
 
 namespace fdiwn::test {
 namespace {

@@ -1,4 +1,4 @@
-#include "bands.hpp"
+#include "engine/bands.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 
 #include <ATen/Parallel.h>
 
-#include "pixel_ops.hpp"
+#include "engine/pixel_ops.hpp"
 
 namespace fdiwn::engine {
 

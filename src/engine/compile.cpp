@@ -4,8 +4,8 @@
 
 #include <torch/nn/modules/conv.h>
 
+#include "engine/kernels.hpp"
 #include "fdiwn/model.hpp"
-#include "kernels.hpp"
 
 namespace fdiwn::engine {
 

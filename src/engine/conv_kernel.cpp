@@ -1,4 +1,4 @@
-#include "conv_kernel.hpp"
+#include "engine/conv_kernel.hpp"
 
 #include <list>
 #include <mutex>

@@ -13,7 +13,7 @@
 
 #include <torch/types.h>
 
-#include "bands.hpp"
+#include "engine/bands.hpp"
 
 namespace fdiwn::engine {
 

@@ -1,9 +1,9 @@
-#include "engine.hpp"
+#include "engine/engine.hpp"
 
 #include <ATen/Parallel.h>
 
+#include "engine/passes.hpp"
 #include "fdiwn/model.hpp"
-#include "passes.hpp"
 
 namespace fdiwn::engine {
 

@@ -1,4 +1,4 @@
-#include "feature_map.hpp"
+#include "engine/feature_map.hpp"
 
 #include <sys/mman.h>
 

@@ -11,7 +11,7 @@
 #include <map>
 #include <mutex>
 
-#include "bands.hpp"
+#include "engine/bands.hpp"
 
 namespace fdiwn::engine {
 

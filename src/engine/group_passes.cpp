@@ -4,7 +4,7 @@
 //                                            + scale_res * rb1(d)
 // The 4-group channel shuffles of the concatenations are built per band in
 // cache, never as maps.
-#include "passes.hpp"
+#include "engine/passes.hpp"
 
 namespace fdiwn::engine {
 

@@ -7,9 +7,9 @@
 
 #include <vector>
 
-#include "bands.hpp"
-#include "conv_kernel.hpp"
-#include "pixel_ops.hpp"
+#include "engine/bands.hpp"
+#include "engine/conv_kernel.hpp"
+#include "engine/pixel_ops.hpp"
 
 namespace fdiwn {
 struct FDIWNImpl;

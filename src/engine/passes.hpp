@@ -7,9 +7,9 @@
 // are materialised (feature_map.hpp).
 #pragma once
 
-#include "bands.hpp"
-#include "feature_map.hpp"
-#include "kernels.hpp"
+#include "engine/bands.hpp"
+#include "engine/feature_map.hpp"
+#include "engine/kernels.hpp"
 
 namespace fdiwn::engine {
 

@@ -1,4 +1,4 @@
-#include "pixel_ops.hpp"
+#include "engine/pixel_ops.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "threads.hpp"
+#include "engine/threads.hpp"
 
 #include <ATen/Parallel.h>
 #ifdef _OPENMP

@@ -11,7 +11,7 @@
 // included) are alive at once.
 #include <algorithm>
 
-#include "passes.hpp"
+#include "engine/passes.hpp"
 
 namespace fdiwn::engine {
 

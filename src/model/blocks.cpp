@@ -4,8 +4,8 @@
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/pixelshuffle.h>
 
-#include "conv.hpp"
 #include "fdiwn/model.hpp"
+#include "model/conv.hpp"
 
 namespace fdiwn {
 

@@ -5,8 +5,8 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
 
-#include "conv.hpp"
 #include "fdiwn/model.hpp"
+#include "model/conv.hpp"
 
 namespace fdiwn {
 

@@ -18,7 +18,7 @@
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "batch.hpp"
+#include "cli/batch/batch.hpp"
 #include "fdiwn/upscaler.hpp"
 
 namespace {

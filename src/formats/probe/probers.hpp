@@ -1,5 +1,6 @@
 // The image probers, one file per format family (png.cpp, jpeg.cpp, ...),
-// and what they share. Internal to the io layer; image_probe.cpp dispatches.
+// and what they share. Internal to the formats layer; image_probe.cpp
+// dispatches.
 //
 // The rules that keep them safe on hostile input:
 // - every read goes through ByteView or FileBytes (../bytes.hpp), whose

@@ -1,0 +1,313 @@
+#include "cli/batch/batch.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "cli/batch/pipeline.hpp"
+#include "cli/report/failure.hpp"
+#include "fdiwn/environment.hpp"
+#include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
+
+namespace fdiwn::cli {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const char* to_string(FileStatus status) {
+  switch (status) {
+    case FileStatus::Done:
+      return "done";
+    case FileStatus::Skipped:
+      return "skipped";
+    case FileStatus::Failed:
+      return "failed";
+    case FileStatus::Cancelled:
+      break;
+  }
+  return "cancelled";
+}
+
+namespace {
+
+// An image between two stages (decoded, then upscaled): its pixels, and the
+// memory it holds in the gate until it leaves the pipeline.
+struct InFlight {
+  size_t index = 0;
+  cv::Mat pixels;
+  MemoryHold held;
+  Clock::time_point start;
+  FileResult result;
+};
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+class Batch {
+ public:
+  Batch(Upscaler& upscaler, const std::vector<Job>& jobs, const BatchOptions& options,
+        BatchObserver& observer)
+      : upscaler_(upscaler),
+        jobs_(jobs),
+        options_(options),
+        observer_(observer),
+        gate_(options.max_memory / 2, options.stop),
+        results_(jobs.size()) {
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      results_[i].job = jobs[i];
+      results_[i].error = "not processed: interrupted";
+    }
+  }
+
+  std::vector<FileResult> run() {
+    std::thread reader([this] { read_all(); });
+    std::thread writer([this] { write_all(); });
+    upscale_all();
+    reader.join();
+    writer.join();
+    return results_;
+  }
+
+ private:
+  void finish(size_t index, FileResult result) {
+    std::lock_guard<std::mutex> lock(observer_mutex_);
+    results_[index] = std::move(result);
+    observer_.finished(index, results_[index]);
+  }
+
+  // `file` is named in the message if the exception does not name it.
+  void fail(size_t index, FileResult result, const std::exception_ptr& e, const std::string& file) {
+    result.status = FileStatus::Failed;
+    result.error = describe_failure(e, file);
+    finish(index, std::move(result));
+  }
+
+  void cancel(size_t index, FileResult result, const char* why) {
+    result.status = FileStatus::Cancelled;
+    result.error = why;
+    finish(index, std::move(result));
+  }
+
+  // Whether job `i` is to be read: false if it is already finished (its
+  // output exists, or cannot be written).
+  bool check_output(size_t i, FileResult& r) {
+    const Job& job = jobs_[i];
+    const auto refuse = [&](const std::string& why) {
+      fail(i, std::move(r), std::make_exception_ptr(ImageError(job.output, why)), job.output);
+    };
+    if (!job.problem.empty()) {
+      refuse(job.problem);
+      return false;
+    }
+    const PathInfo out = inspect_path(job.output);
+    switch (out.kind) {
+      case PathKind::Regular:
+        if (options_.overwrite) return true;
+        r.status = FileStatus::Skipped;
+        r.error = "the output exists (--overwrite to redo it)";
+        finish(i, std::move(r));
+        return false;
+      case PathKind::Directory:
+        refuse("the output path is a folder; nothing was written");
+        return false;
+      case PathKind::Unusable:
+        refuse(out.reason + "; nothing was written");
+        return false;
+      case PathKind::Missing:
+      case PathKind::Stream:  // written in place (a FIFO, /dev/null): never "done" already
+        return true;
+    }
+    return true;
+  }
+
+  // Stage 1: skip what is done, decode the rest (one image ahead).
+  void read_all() {
+    for (size_t i = 0; i < jobs_.size() && !options_.stop(); ++i) {
+      FileResult r;
+      r.job = jobs_[i];
+      if (!check_output(i, r)) continue;
+      InFlight d;
+      d.index = i;
+      d.start = Clock::now();
+      ReadOptions read = options_.read;
+      read.file.stop = options_.stop;
+      const std::string ext = fs::path(jobs_[i].output).extension().string();
+      read.on_header = [&](const ImageProbe& probe, std::size_t bytes_needed) {
+        // Refused before the work if the result cannot be written.
+        const bool swapped = orientation_to_apply(probe) >= 5;
+        const int scale = upscaler_.scale();
+        check_encodable(ext,
+                        cv::Size((swapped ? probe.height : probe.width) * scale,
+                                 (swapped ? probe.width : probe.height) * scale),
+                        jobs_[i].output);
+        d.held = MemoryHold::acquire(gate_, bytes_needed);
+      };
+      try {
+        LoadedImage image = read_image(jobs_[i].input, read);
+        d.pixels = std::move(image.pixels);
+        r.notes = std::move(image.notes);
+        r.input_size = d.pixels.size();
+        r.channels = d.pixels.channels();
+        r.bit_depth = d.pixels.depth() == CV_16U ? 16 : 8;
+      } catch (const Cancelled&) {
+        cancel(i, std::move(r), "not processed: interrupted");
+        continue;
+      } catch (...) {
+        fail(i, std::move(r), std::current_exception(), jobs_[i].input);
+        continue;
+      }
+      // The file's bytes and the decoder's buffers are gone: only the pixels
+      // are held from here on.
+      d.held.shrink_to(d.pixels.total() * d.pixels.elemSize());
+      d.result = std::move(r);
+      decoded_.push(std::move(d));
+    }
+    decoded_.close();
+  }
+
+  // Stage 2 (this thread, or one thread per image side by side): the network.
+  void upscale_all() {
+    const int lanes = std::max(1, options_.side_by_side);
+    if (lanes == 1) {
+      upscale_lane(false);
+    } else {
+      std::vector<std::thread> threads;
+      std::exception_ptr error;
+      std::mutex error_mutex;
+      for (int i = 0; i < lanes; ++i) {
+        threads.emplace_back([&] {
+          try {
+            upscale_lane(true);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mutex);
+            if (!error) error = std::current_exception();
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+      if (error) std::rethrow_exception(error);
+    }
+    upscaled_.close();
+  }
+
+  // One lane of stage 2. Side by side, small images go to this lane's own
+  // single-thread Upscaler and large ones to the shared one, alone.
+  void upscale_lane(bool side_by_side) {
+    std::unique_ptr<Upscaler> own;
+    while (auto d = decoded_.pop()) {
+      FileResult& r = d->result;
+      if (options_.stop()) {
+        cancel(d->index, std::move(r), "not processed: interrupted");
+        continue;
+      }
+      const bool small =
+          side_by_side && static_cast<int64_t>(d->pixels.total()) <= options_.side_by_side_pixels;
+      cv::Mat out;
+      try {
+        if (small && !own) {
+          UpscalerOptions single = upscaler_.options();
+          single.weights_path = upscaler_.weights_path();
+          single.threads = 1;
+          own = std::make_unique<Upscaler>(single);
+        }
+        Upscaler& upscaler = small ? *own : upscaler_;
+        std::optional<SideBySideTurn> turn;
+        if (side_by_side) turn.emplace(turns_, !small);
+        // Whatever the other stages hold is not available to the network.
+        const size_t others = gate_.held() - std::min(gate_.held(), d->held.bytes());
+        upscaler.set_memory_budget(std::max(
+            options_.max_memory / 4, options_.max_memory - std::min(others, options_.max_memory)));
+        const auto start = Clock::now();
+        const RunPlan plan = upscaler.plan(d->pixels.size(), d->pixels.channels(), options_.mode);
+        r.threads =
+            upscaler.options().threads > 0 ? upscaler.options().threads : default_thread_count();
+        {
+          std::lock_guard<std::mutex> lock(observer_mutex_);
+          observer_.started(d->index, jobs_[d->index], d->pixels.size(), plan, r.threads);
+        }
+        out = upscaler.upscale(d->pixels, options_.mode, [this, small](double f) {
+          if (options_.stop()) throw Cancelled();
+          if (small) return;
+          std::lock_guard<std::mutex> lock(observer_mutex_);
+          observer_.progress(f);
+        });
+        r.upscale_seconds = seconds_since(start);
+      } catch (const Cancelled&) {
+        cancel(d->index, std::move(r), "not finished: interrupted");
+        continue;
+      } catch (...) {
+        fail(d->index, std::move(r), std::current_exception(), jobs_[d->index].input);
+        continue;
+      }
+      d->held.release();
+      d->pixels.release();
+      InFlight u;
+      u.index = d->index;
+      u.held = MemoryHold::hold(gate_, out.total() * out.elemSize());
+      u.pixels = std::move(out);
+      u.start = d->start;
+      u.result = std::move(r);
+      u.result.output_size = u.pixels.size();
+      upscaled_.push(std::move(u));
+    }
+  }
+
+  // Stage 3: encode and write atomically (finishes what it has even after a
+  // stop signal: the result is complete, only its writing remains).
+  void write_all() {
+    while (auto u = upscaled_.pop()) {
+      FileResult& r = u->result;
+      try {
+        const Job& job = jobs_[u->index];
+        const std::string ext = fs::path(job.output).extension().string();
+        const cv::Mat fitted = fit_to_format(u->pixels, ext, &r.notes);
+        const auto bytes = encode_image(fitted, ext, options_.write, job.output);
+        const fs::path parent = fs::path(job.output).parent_path();
+        std::error_code ec;
+        if (!parent.empty() && !fs::is_directory(parent, ec)) {
+          fs::create_directories(parent, ec);
+          if (ec) throw ImageError(job.output, "cannot create the folder: " + ec.message());
+        }
+        write_file(job.output, bytes, &options_.temp_files);
+        r.status = FileStatus::Done;
+        r.error.clear();
+      } catch (...) {
+        r.seconds = seconds_since(u->start);
+        u->held.release();
+        fail(u->index, std::move(r), std::current_exception(), jobs_[u->index].output);
+        continue;
+      }
+      r.seconds = seconds_since(u->start);
+      u->held.release();
+      finish(u->index, std::move(r));
+    }
+  }
+
+  Upscaler& upscaler_;
+  const std::vector<Job>& jobs_;
+  const BatchOptions& options_;
+  BatchObserver& observer_;
+  std::mutex observer_mutex_;
+  MemoryGate gate_;
+  SideBySideGate turns_;
+  // Side by side, one decoded image waits per lane.
+  Channel<InFlight> decoded_{static_cast<size_t>(std::max(1, options_.side_by_side))};
+  Channel<InFlight> upscaled_{1};
+  std::vector<FileResult> results_;
+};
+
+}  // namespace
+
+std::vector<FileResult> run_batch(Upscaler& upscaler, const std::vector<Job>& jobs,
+                                  const BatchOptions& options, BatchObserver& observer) {
+  return Batch(upscaler, jobs, options, observer).run();
+}
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,304 @@
+#include "cli/batch/jobs.hpp"
+
+#include <limits.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <system_error>
+
+#include "cli/batch/output_guard.hpp"
+#include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
+#include "fdiwn/image_io.hpp"
+
+namespace fdiwn::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string extension_of(const fs::path& p) {
+  std::string e = p.extension().string();
+  return lower(e.empty() ? e : e.substr(1));
+}
+
+fs::path identity(const fs::path& p) {
+  return file_identity(p.string());
+}
+
+bool is_hidden(const fs::path& p) {
+  const std::string n = p.filename().string();
+  return !n.empty() && n[0] == '.';
+}
+
+struct Found {
+  fs::path file;
+  fs::path relative;  // to the folder it was found in (the file name for a file input)
+  bool from_folder = false;
+};
+
+// Lists a folder (and, if asked, its sub-folders: by hand, so that each one
+// that cannot be listed is reported rather than silently skipped). Symbolic
+// links to folders are not followed (no loops); entries that are not regular
+// files are reported with the reason.
+class FolderScan {
+ public:
+  FolderScan(const fs::path& root, bool recursive, const fs::path& skip_dir, JobList& list,
+             std::vector<Found>& found)
+      : root_(root), recursive_(recursive), skip_dir_(skip_dir), list_(list), found_(found) {}
+
+  void run() {
+    std::vector<fs::path> folders{root_};
+    while (!folders.empty()) {
+      const fs::path dir = folders.back();
+      folders.pop_back();
+      std::vector<fs::path> entries;
+      std::error_code ec;
+      for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+           it.increment(ec)) {
+        entries.push_back(it->path());
+      }
+      if (ec) {
+        if (dir == root_) {
+          throw InvalidArgument(root_.string() + ": cannot list the folder: " + ec.message());
+        }
+        skip(dir, "cannot list the folder (" + ec.message() + ")");
+        continue;
+      }
+      std::sort(entries.begin(), entries.end());
+      std::vector<fs::path> subfolders;
+      for (const auto& p : entries) visit(p, subfolders);
+      // Depth first, in name order.
+      folders.insert(folders.end(), subfolders.rbegin(), subfolders.rend());
+    }
+    std::sort(found_.begin() + static_cast<std::ptrdiff_t>(first_), found_.end(),
+              [](const Found& a, const Found& b) { return a.file < b.file; });
+  }
+
+ private:
+  void skip(const fs::path& p, const std::string& why) {
+    list_.skipped.push_back(p.string() + ": " + why + "; skipped");
+  }
+
+  void visit(const fs::path& p, std::vector<fs::path>& subfolders) {
+    if (is_hidden(p)) return;  // hidden files, our temporary files included
+    if (p.string().size() >= PATH_MAX) {
+      skip(p, "the path is longer than " + std::to_string(PATH_MAX - 1) + " bytes");
+      return;
+    }
+    std::error_code ec;
+    const bool link = fs::is_symlink(fs::symlink_status(p, ec));
+    const PathInfo info = inspect_path(p.string());
+    switch (info.kind) {
+      case PathKind::Directory:
+        if (!recursive_) {
+          if (is_readable_extension(extension_of(p))) skip(p, "is a folder (-r descends into it)");
+          return;
+        }
+        if (link) {
+          skip(p, "is a symbolic link to a folder, which is not followed");
+        } else if (identity(p) != skip_dir_) {
+          // The output folder inside the input folder is left out: its files
+          // would otherwise be upscaled again on a re-run.
+          subfolders.push_back(p);
+        }
+        return;
+      case PathKind::Regular:
+        if (!is_readable_extension(extension_of(p))) {
+          list_.ignored.push_back(p.string());
+        } else {
+          found_.push_back({p, p.lexically_relative(root_), true});
+        }
+        return;
+      case PathKind::Missing:
+        return;  // removed while we looked
+      case PathKind::Stream:
+      case PathKind::Unusable:
+        skip(p, info.reason + (info.reason.rfind("is ", 0) == 0 ? ", not a regular file" : ""));
+        return;
+    }
+  }
+
+  fs::path root_;
+  bool recursive_;
+  fs::path skip_dir_;
+  JobList& list_;
+  std::vector<Found>& found_;
+  std::size_t first_ = found_.size();
+};
+
+// Drops the files found in folders that another input's output would
+// replace: what an earlier run of the same command wrote next to its inputs
+// (-i d -o d --name '{name}_x2.{ext}'). They are results, not inputs.
+void drop_earlier_outputs(std::vector<Job>& jobs, const std::vector<bool>& from_folder,
+                          std::vector<std::string>& skipped) {
+  std::map<fs::path, std::string> output_of;
+  for (const auto& j : jobs) output_of.emplace(identity(j.output), j.input);
+  std::vector<Job> kept;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const auto it = output_of.find(identity(jobs[i].input));
+    if (from_folder[i] && it != output_of.end() && it->second != jobs[i].input) {
+      skipped.push_back(jobs[i].input + ": is the output of " + it->second + "; skipped");
+      continue;
+    }
+    kept.push_back(jobs[i]);
+  }
+  jobs = std::move(kept);
+}
+
+}  // namespace
+
+std::string format_of_extension(std::string extension) {
+  if (!extension.empty() && extension[0] == '.') extension.erase(0, 1);
+  extension = lower(extension);
+  if (extension == "jpg" || extension == "jpe") return "jpeg";
+  if (extension == "tif") return "tiff";
+  return extension;
+}
+
+std::string expand_name(const std::string& pattern, const std::string& stem, const std::string& ext,
+                        int scale) {
+  if (pattern.find('/') != std::string::npos) {
+    throw InvalidArgument("--name '" + pattern + "': a name pattern cannot contain '/'");
+  }
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '{') {
+      out += pattern[i];
+      continue;
+    }
+    const size_t close = pattern.find('}', i);
+    const std::string key = close == std::string::npos ? "" : pattern.substr(i + 1, close - i - 1);
+    if (key == "name") {
+      out += stem;
+    } else if (key == "ext") {
+      out += ext;
+    } else if (key == "scale") {
+      out += std::to_string(scale);
+    } else {
+      throw InvalidArgument("--name '" + pattern +
+                            "': unknown placeholder; use {name}, {ext} and {scale}");
+    }
+    i = close;
+  }
+  if (out.empty() || out == "." || out == "..") {
+    throw InvalidArgument("--name '" + pattern + "' gives an empty file name");
+  }
+  return out;
+}
+
+JobList list_jobs(const JobRequest& request) {
+  if (request.inputs.empty()) throw InvalidArgument("no input given (-i)");
+  if (request.output.empty()) throw InvalidArgument("-o is empty: give an output file or folder");
+  for (const auto& in : request.inputs) {
+    if (in.empty()) throw InvalidArgument("-i has an empty file name");
+  }
+  if (!request.format.empty() && !is_writable_extension(request.format)) {
+    throw InvalidArgument("--format " + request.format +
+                          ": cannot write that format (png, jpg, webp, tiff, bmp, ppm, pgm)");
+  }
+  const std::string pattern = request.name_pattern.empty() ? "{name}.{ext}" : request.name_pattern;
+  const fs::path out(request.output);
+  std::error_code ec;
+
+  // One input file and an output that is not a folder: a file-to-file job.
+  const bool single_file = request.inputs.size() == 1 && !fs::is_directory(request.inputs[0], ec);
+  const bool output_is_folder =
+      fs::is_directory(out, ec) || (!request.output.empty() && request.output.back() == '/');
+  const fs::path out_dir_identity = identity(out);
+
+  JobList list;
+  std::vector<Found> found;
+  for (const auto& in : request.inputs) {
+    const fs::path p(in);
+    const PathInfo info = inspect_path(in);
+    if (info.kind == PathKind::Missing) throw InvalidArgument(in + ": no such file or folder");
+    if (info.kind == PathKind::Directory) {
+      FolderScan(p, request.recursive, out_dir_identity, list, found).run();
+    } else {
+      // Not a regular file: the reader refuses it, naming the reason.
+      found.push_back({p, p.filename(), false});
+    }
+  }
+
+  if (single_file && !output_is_folder) {
+    const std::string ext = extension_of(out);
+    if (!request.format.empty() &&
+        format_of_extension(ext) != format_of_extension(request.format)) {
+      throw InvalidArgument(request.output + ": the extension does not match --format " +
+                            request.format);
+    }
+    if (!is_writable_extension(ext)) {
+      throw InvalidArgument(request.output + (ext.empty()
+                                                  ? ": no extension to choose the image format from"
+                                                  : ": cannot write ." + ext + " images"));
+    }
+    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], ""});
+    list.output_folder = out.has_parent_path() ? out.parent_path().string() : ".";
+  } else {
+    // "out/" -> "out", for messages.
+    const fs::path normal = out.lexically_normal();
+    list.output_folder = (normal.has_filename() ? normal : normal.parent_path()).string();
+    if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
+      throw InvalidArgument(request.output +
+                            ": is a file, but several inputs need an output folder");
+    }
+    std::vector<bool> from_folder;
+    for (const auto& f : found) {
+      std::string ext = request.format.empty() ? extension_of(f.file) : lower(request.format);
+      if (!is_writable_extension(ext)) ext = "png";
+      const std::string name = expand_name(pattern, f.file.stem().string(), ext, request.scale);
+      // The written format is the name's extension: it must be one fdiwn
+      // writes, and the one --format asks for.
+      const std::string name_ext = extension_of(name);
+      if (!is_writable_extension(name_ext)) {
+        throw InvalidArgument("--name '" + pattern + "' makes '" + name +
+                              "', whose extension is not an image format fdiwn writes (png, jpg, "
+                              "webp, tiff, bmp, ppm, pgm); end the pattern with .{ext}");
+      }
+      if (!request.format.empty() &&
+          format_of_extension(name_ext) != format_of_extension(request.format)) {
+        throw InvalidArgument("--name '" + pattern + "' makes '" + name +
+                              "', which does not match --format " + request.format);
+      }
+      const fs::path dest = out / f.relative.parent_path() / name;
+      list.jobs.push_back(
+          {f.file.string(), dest.lexically_normal().string(), f.relative.string(), ""});
+      from_folder.push_back(f.from_folder);
+    }
+    drop_earlier_outputs(list.jobs, from_folder, list.skipped);
+  }
+
+  // Never write over an input, and never write two results to one file.
+  OutputGuard guard;
+  for (const auto& j : list.jobs) guard.add_input(j.input);
+  for (auto& j : list.jobs) {
+    if (const auto c = guard.claim(j.output, j.input)) {
+      if (c->with_input) {
+        throw InvalidArgument(j.output + ": the output would overwrite the input " + c->other +
+                              "; choose another -o or --name");
+      }
+      const fs::path a(c->other), b(j.input);
+      const char* why = a.filename() == b.filename()
+                            ? "they have the same name (from different folders): rename one of "
+                              "them, or upscale them into different folders"
+                        : a.stem() == b.stem()
+                            ? "their names differ only in the extension: rename one of them, or "
+                              "upscale them into different folders"
+                            : "use {name} in --name";
+      throw InvalidArgument(j.output + ": both " + c->other + " and " + j.input +
+                            " would be written there; " + why);
+    }
+    if (const auto problem = output_path_problem(j.output)) j.problem = *problem;
+  }
+  return list;
+}
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,57 @@
+// Turning the command line's inputs into a list of (input, output) jobs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fdiwn::cli {
+
+struct JobRequest {
+  std::vector<std::string> inputs;  ///< files and/or folders
+  std::string output;               ///< a file (one input file) or a folder
+  bool recursive = false;
+  std::string format;        ///< output extension without dot; empty: from -o or the input
+  std::string name_pattern;  ///< "{name}", "{ext}", "{scale}"; empty: "{name}.{ext}"
+  int scale = 4;
+};
+
+struct Job {
+  std::string input;
+  std::string output;
+  std::string display;  ///< the input as the user would recognise it (relative to its root)
+  /// Why the output cannot be written (a name too long for its file system),
+  /// found before any work; the job then fails at once.
+  std::string problem;
+};
+
+struct JobList {
+  std::vector<Job> jobs;
+  /// Files found in folders that are not images by their extension.
+  std::vector<std::string> ignored;
+  /// Entries of folders left out for another reason, each a message naming
+  /// the entry and the reason (a FIFO, a dangling link, an unreadable
+  /// sub-folder, an output of another input).
+  std::vector<std::string> skipped;
+  /// The folder outputs go to (the -o folder, or the parent of the -o file).
+  std::string output_folder;
+};
+
+/// Expands folders (sorted; hidden files, the output folder and files that
+/// are another input's output left out), names the outputs, and checks the
+/// request: throws fdiwn::InvalidArgument (a usage error) for a missing
+/// input, an empty or file output where a folder is needed, an output
+/// format that cannot be written or that --name and --format disagree on,
+/// two inputs mapping to one output, or an output that would overwrite any
+/// input.
+JobList list_jobs(const JobRequest& request);
+
+/// Expands "{name}", "{ext}" and "{scale}" in `pattern`; throws
+/// InvalidArgument for an unknown placeholder or a '/' in the pattern.
+std::string expand_name(const std::string& pattern, const std::string& stem, const std::string& ext,
+                        int scale);
+
+/// The format an extension names, for comparisons: "jpg", "JPEG" and "jpe"
+/// are "jpeg"; "tif" is "tiff"; others lower-cased, without a dot.
+std::string format_of_extension(std::string extension);
+
+}  // namespace fdiwn::cli

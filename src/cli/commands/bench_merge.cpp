@@ -1,0 +1,137 @@
+// `fdiwn bench --merge`: the results of shards combined into the table a
+// single run over the whole set prints.
+#include "cli/commands/bench_merge.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/batch/output_guard.hpp"
+#include "cli/batch/sharding.hpp"
+#include "cli/scoring/score_report.hpp"
+#include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
+
+namespace fdiwn::cli {
+
+namespace {
+
+// Results of a bench run are small; anything much larger is not one.
+constexpr std::uint64_t kMaxResultBytes = std::uint64_t{256} << 20;
+
+std::string read_text(const std::string& path) {
+  ReadLimits limits;
+  limits.max_bytes = kMaxResultBytes;
+  limits.max_bytes_reason = "a bench result can be (256 MiB)";
+  const std::vector<unsigned char> bytes = read_file(path, limits);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// Which shards of a K/N split went into one merged set, to refuse a table
+// that silently covers only part of the set.
+struct ShardsSeen {
+  std::map<int64_t, std::string> files;  ///< shard index -> the file that had it
+  std::vector<std::string> unsharded;    ///< files of runs over the whole set
+  int64_t count = 0;                     ///< N, once a sharded file was seen
+};
+
+std::string set_label(const ScoreSet& set) {
+  return "x" + std::to_string(set.scale) + (set.mode.empty() ? "" : " " + set.mode) +
+         (set.tta ? " tta" : "");
+}
+
+void check_shards(const ShardsSeen& seen, const ScoreSet& set) {
+  if (seen.count == 0) return;  // whole-set results only: nothing to check
+  if (!seen.unsharded.empty()) {
+    throw InvalidArgument("--merge: " + seen.unsharded.front() + " holds the whole " +
+                          set_label(set) + " set, the others are shards of it");
+  }
+  std::vector<std::string> missing;
+  for (int64_t k = 0; k < seen.count; ++k) {
+    if (!seen.files.count(k)) missing.push_back(Shard{k, seen.count}.text());
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    throw InvalidArgument("--merge: " + set_label(set) + ": no result for shard(s) " + list +
+                          ": the table would cover only part of the set");
+  }
+}
+
+}  // namespace
+
+// Combines shards' JSON results: per scale (and mode, protocol), the union of
+// their images in name order, so the table and the means are those of a
+// single run over the whole set.
+int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring) {
+  OutputGuard guard;
+  for (const auto& f : files) guard.add_input(f);
+  claim_score_files(guard, scoring);
+  using Key = std::tuple<int, std::string, bool, bool, int>;
+  std::map<Key, ScoreSet> merged;
+  std::map<Key, ShardsSeen> shards;
+  for (const auto& f : files) {
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(read_text(f));
+    } catch (const FileError& e) {
+      throw InvalidArgument(std::string("--merge: ") + e.what());
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidArgument(f + ": not JSON (" + e.what() + ")");
+    }
+    const auto shard_field = doc.find("shard");
+    Shard shard;
+    if (shard_field != doc.end()) {
+      if (!shard_field->is_string() || shard_field->get<std::string>() == "slurm") {
+        throw InvalidArgument(f + ": 'shard' is not K/N");
+      }
+      shard = parse_shard(shard_field->get<std::string>());
+    }
+    for (auto& set : from_json(doc, f)) {
+      const Key key{set.scale, set.mode, set.tta, set.y_channel, set.crop_border};
+      auto& seen = shards[key];
+      if (shard.all()) {
+        seen.unsharded.push_back(f);
+      } else {
+        if (seen.count != 0 && seen.count != shard.count) {
+          throw InvalidArgument("--merge: " + f + " is shard " + shard.text() + " but " +
+                                seen.files.begin()->second + " is one of " +
+                                std::to_string(seen.count) + " shards");
+        }
+        seen.count = shard.count;
+        const auto [it, added] = seen.files.emplace(shard.index, f);
+        if (!added) {
+          throw InvalidArgument("--merge: " + set_label(set) + " shard " + shard.text() +
+                                " is in both " + it->second + " and " + f);
+        }
+      }
+      auto& into = merged[key];
+      if (into.scale == 0) {
+        into = set;
+        into.images.clear();
+      }
+      into.images.insert(into.images.end(), set.images.begin(), set.images.end());
+    }
+  }
+  std::vector<ScoreSet> sets;
+  for (auto& [key, set] : merged) {
+    check_shards(shards[key], set);
+    std::sort(set.images.begin(), set.images.end(),
+              [](const ImageScore& a, const ImageScore& b) { return a.name < b.name; });
+    for (size_t i = 1; i < set.images.size(); ++i) {
+      if (set.images[i].name == set.images[i - 1].name) {
+        throw InvalidArgument("--merge: image '" + set.images[i].name + "' (x" +
+                              std::to_string(set.scale) + ") is in more than one result");
+      }
+    }
+    print_header(stdout, set, "Merged from " + std::to_string(files.size()) + " result files:");
+    for (const auto& r : set.images) print_row(stdout, r);
+    print_mean(stdout, set);
+    sets.push_back(std::move(set));
+  }
+  return write_score_files(sets, scoring);
+}
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,115 @@
+#include "cli/commands/values.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "fdiwn/errors.hpp"
+
+namespace fdiwn::cli {
+
+namespace {
+
+// Parses a leading non-negative number; `rest` gets what follows.
+bool leading_number(const std::string& text, double& value, std::string& rest) {
+  size_t used = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (!(value >= 0) || !std::isfinite(value)) return false;
+  rest = text.substr(used);
+  for (auto& c : rest) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
+  return true;
+}
+
+}  // namespace
+
+std::size_t parse_memory_size(const std::string& text, std::size_t available) {
+  double v = 0;
+  std::string unit;
+  const auto bad = [&] {
+    return InvalidArgument("--max-memory '" + text +
+                           "': expected a size such as 8G, 512M or 1.5GiB, or a share such as 40%");
+  };
+  if (!leading_number(text, v, unit)) throw bad();
+  double bytes = 0;
+  if (unit == "%") {
+    if (v > 100) throw bad();
+    bytes = static_cast<double>(available) * v / 100;
+  } else if (unit.empty() || unit == "b") {
+    bytes = v;
+  } else {
+    const char prefix = unit[0];
+    const std::string tail = unit.substr(1);
+    if (tail != "" && tail != "b" && tail != "ib") throw bad();
+    const double k = 1024;
+    switch (prefix) {
+      case 'k':
+        bytes = v * k;
+        break;
+      case 'm':
+        bytes = v * k * k;
+        break;
+      case 'g':
+        bytes = v * k * k * k;
+        break;
+      case 't':
+        bytes = v * k * k * k * k;
+        break;
+      default:
+        throw bad();
+    }
+  }
+  if (bytes < 64.0 * 1024 * 1024) {
+    throw InvalidArgument("--max-memory '" + text + "': at least 64 MiB is needed");
+  }
+  // Beyond this the conversion to a byte count would overflow (1e30 became 0).
+  constexpr double kMost = 1024.0 * 1024 * 1024 * 1024 * 1024 * 1024;  // 1 EiB
+  if (bytes > kMost) {
+    throw InvalidArgument("--max-memory '" + text + "': more memory than any machine has");
+  }
+  return static_cast<std::size_t>(bytes);
+}
+
+int64_t parse_pixel_count(const std::string& text) {
+  const auto bad = [&] {
+    return InvalidArgument("--max-pixels '" + text +
+                           "': expected a count such as 100M (megapixels), 1e8 or 10000x10000");
+  };
+  double v = 0;
+  std::string rest;
+  if (!leading_number(text, v, rest)) throw bad();
+  double pixels = v;
+  if (rest.empty() || rest == "px") {
+    pixels = v;
+  } else if (rest == "m" || rest == "mp") {
+    pixels = v * 1e6;
+  } else if (rest == "k") {
+    pixels = v * 1e3;
+  } else if (rest[0] == 'x') {
+    double h = 0;
+    std::string after;
+    if (!leading_number(rest.substr(1), h, after) || !after.empty()) throw bad();
+    pixels = v * h;
+  } else {
+    throw bad();
+  }
+  if (pixels < 1 || pixels > 9e18) throw bad();
+  return static_cast<int64_t>(pixels);
+}
+
+std::string format_bytes(std::size_t bytes) {
+  char buf[32];
+  const double gib = static_cast<double>(bytes) / (1024.0 * 1024 * 1024);
+  if (gib >= 1) {
+    std::snprintf(buf, sizeof buf, "%.1f GiB", gib);
+  } else {
+    std::snprintf(buf, sizeof buf, "%zu MiB", bytes >> 20);
+  }
+  return buf;
+}
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,78 @@
+#include "cli/report/library_messages.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace fdiwn::cli {
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCapture = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+constexpr bool kCapture = false;
+#else
+constexpr bool kCapture = true;
+#endif
+#else
+constexpr bool kCapture = true;
+#endif
+
+int g_original = STDERR_FILENO;
+
+void log_lines(int fd) {
+  std::string pending;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    pending.append(buf, static_cast<size_t>(n));
+    for (size_t end; (end = pending.find('\n')) != std::string::npos;) {
+      if (end > 0) spdlog::debug("library: {}", pending.substr(0, end));
+      pending.erase(0, end + 1);
+    }
+  }
+}
+
+}  // namespace
+
+std::FILE* log_stream() {
+  if (!kCapture) return stderr;
+  const int copy = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return stderr;
+  std::FILE* stream = ::fdopen(copy, "w");
+  if (stream == nullptr) {
+    ::close(copy);
+    return stderr;
+  }
+  std::setvbuf(stream, nullptr, _IONBF, 0);  // as stderr: nothing held back
+  g_original = copy;
+  return stream;
+}
+
+void capture_library_messages() {
+  if (!kCapture || g_original == STDERR_FILENO) return;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;
+  std::fflush(stderr);
+  if (::dup2(fds[1], STDERR_FILENO) < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return;
+  }
+  ::close(fds[1]);
+  std::thread(log_lines, fds[0]).detach();
+}
+
+int original_stderr() {
+  return g_original;
+}
+
+}  // namespace fdiwn::cli
