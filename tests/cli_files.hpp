@@ -1,0 +1,31 @@
+// What the command's batch tests share: smooth test pictures of any kind,
+// reading and writing them, and reading the command's --json.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "cli_runner.hpp"
+
+namespace fdiwn::test {
+
+// A smooth test picture (network outputs on noise say little).
+cv::Mat picture(int w, int h, int type);
+
+void write_image(const std::string& path, const cv::Mat& m);
+
+cv::Mat read_unchanged(const std::string& path);
+
+void make_accessible(const std::string& dir);
+
+nlohmann::json parse_json(const CliResult& r);
+
+// The JSON record of the file whose input ends with `name`.
+nlohmann::json file_record(const nlohmann::json& doc, const std::string& name);
+
+std::vector<std::string> leftover_temporaries(const std::string& dir);
+
+}  // namespace fdiwn::test
