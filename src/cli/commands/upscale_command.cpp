@@ -125,6 +125,30 @@ void write_json(const std::string& doc) {
   std::fflush(stdout);
 }
 
+JobRequest job_request(const UpscaleArgs& args) {
+  JobRequest request;
+  request.inputs = args.inputs;
+  request.output = args.output;
+  request.recursive = args.recursive;
+  request.format = args.format;
+  request.name_pattern = args.name_pattern;
+  request.scale = args.scale;
+  return request;
+}
+
+UpscalerOptions upscaler_options(const UpscaleArgs& args, std::size_t memory_budget) {
+  UpscalerOptions options;
+  options.scale = args.scale;
+  options.weights_path = args.weights;
+  options.threads = args.threads;
+  options.mode = args.mode;
+  options.tta = args.tta;
+  options.alpha = args.alpha;
+  options.memory_budget = memory_budget;
+  options.path = args.path;
+  return options;
+}
+
 RunInfo run_info(const UpscaleArgs& args) {
   RunInfo run;
   run.scale = args.scale;
@@ -143,14 +167,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
                           ": more than 4 threads per core (" + std::to_string(cpus) +
                           " cores here) only slows the network down");
   }
-  JobRequest request;
-  request.inputs = args.inputs;
-  request.output = args.output;
-  request.recursive = args.recursive;
-  request.format = args.format;
-  request.name_pattern = args.name_pattern;
-  request.scale = args.scale;
-  JobList list = list_jobs(request);
+  JobList list = list_jobs(job_request(args));
   // Sharding after planning: the collision checks above saw every input.
   const Shard shard = parse_shard(args.shard);
   if (!shard.all()) {
@@ -187,15 +204,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
   }
 
-  UpscalerOptions options;
-  options.scale = args.scale;
-  options.weights_path = args.weights;
-  options.threads = args.threads;
-  options.mode = batch.mode;
-  options.tta = args.tta;
-  options.alpha = args.alpha;
-  options.memory_budget = batch.max_memory;
-  options.path = args.path;
+  const UpscalerOptions options = upscaler_options(args, batch.max_memory);
   std::vector<FileResult> results;
   bool interrupted = false;
   if (!list.jobs.empty()) {
