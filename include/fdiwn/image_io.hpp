@@ -13,6 +13,7 @@
 
 #include "fdiwn/files.hpp"
 #include "fdiwn/image_probe.hpp"
+#include "fdiwn/metadata.hpp"
 
 namespace fdiwn {
 
@@ -29,6 +30,10 @@ struct ReadOptions {
   /// peak (the file's bytes, the pixels, the decoder's buffers): a caller can
   /// wait there for memory to free up, or throw to refuse the image.
   std::function<void(const ImageProbe& probe, std::size_t bytes_needed)> on_header;
+  /// Also read the file's metadata (EXIF, ICC profile, XMP, IPTC) into
+  /// LoadedImage::metadata, once the file has passed the header checks and
+  /// decoded.
+  bool metadata = false;
 };
 
 struct LoadedImage {
@@ -38,6 +43,8 @@ struct LoadedImage {
   ImageProbe probe;
   /// Things the caller may want to tell the user (CMYK converted, ...).
   std::vector<std::string> notes;
+  /// Filled if ReadOptions::metadata asked for it.
+  ImageMetadata metadata;
 };
 
 /// Reads an image file: its header first (from the first bytes, so that a

@@ -188,7 +188,11 @@ LoadedImage read_image(const std::string& path, const ReadOptions& options) {
     if (bytes.empty()) throw ImageError(path, "the file is empty");
     const ImageProbe probe = probe_image(bytes, path);
     if (!header) admit(probe, bytes.size(), options, path);
-    return decode_admitted(bytes, probe, path);
+    LoadedImage image = decode_admitted(bytes, probe, path);
+    // After the checks and the decoder: no metadata parsing of a file that
+    // failed them.
+    if (options.metadata) image.metadata = read_metadata(bytes, &image.notes);
+    return image;
   } catch (const FileError& e) {
     throw ImageError(path, e.reason());
   }
@@ -199,7 +203,9 @@ LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::str
   if (bytes.empty()) throw ImageError(path, "the file is empty");
   const ImageProbe probe = probe_image(bytes, path);
   admit(probe, bytes.size(), options, path);
-  return decode_admitted(bytes, probe, path);
+  LoadedImage image = decode_admitted(bytes, probe, path);
+  if (options.metadata) image.metadata = read_metadata(bytes, &image.notes);
+  return image;
 }
 
 cv::Mat read_image_bgr8(const std::string& path, const ReadOptions& options) {

@@ -14,6 +14,7 @@
 #include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
+#include "fdiwn/metadata.hpp"
 
 namespace fdiwn::cli {
 
@@ -44,6 +45,7 @@ struct InFlight {
   MemoryHold held;
   Clock::time_point start;
   FileResult result;
+  ImageMetadata metadata;  ///< carried from the input to the output
 };
 
 double seconds_since(Clock::time_point t) {
@@ -138,6 +140,7 @@ class Batch {
       d.start = Clock::now();
       ReadOptions read = options_.read;
       read.file.stop = options_.stop;
+      read.metadata = options_.keep_metadata;
       const std::string ext = fs::path(jobs_[i].output).extension().string();
       read.on_header = [&](const ImageProbe& probe, std::size_t bytes_needed) {
         // Refused before the work if the result cannot be written.
@@ -152,6 +155,7 @@ class Batch {
       try {
         LoadedImage image = read_image(jobs_[i].input, read);
         d.pixels = std::move(image.pixels);
+        d.metadata = std::move(image.metadata);
         r.notes = std::move(image.notes);
         r.input_size = d.pixels.size();
         r.channels = d.pixels.channels();
@@ -253,6 +257,7 @@ class Batch {
       u.held = MemoryHold::hold(gate_, out.total() * out.elemSize());
       u.pixels = std::move(out);
       u.start = d->start;
+      u.metadata = std::move(d->metadata);
       u.result = std::move(r);
       u.result.output_size = u.pixels.size();
       upscaled_.push(std::move(u));
@@ -268,7 +273,8 @@ class Batch {
         const Job& job = jobs_[u->index];
         const std::string ext = fs::path(job.output).extension().string();
         const cv::Mat fitted = fit_to_format(u->pixels, ext, &r.notes);
-        const auto bytes = encode_image(fitted, ext, options_.write, job.output);
+        auto bytes = encode_image(fitted, ext, options_.write, job.output);
+        embed_metadata(bytes, ext, u->metadata, fitted.size(), &r.notes);
         const fs::path parent = fs::path(job.output).parent_path();
         std::error_code ec;
         if (!parent.empty() && !fs::is_directory(parent, ec)) {

@@ -37,6 +37,8 @@ struct BatchOptions {
   ReadOptions read;
   WriteOptions write;
   bool overwrite = false;
+  /// Carry each input's EXIF, ICC profile, XMP and IPTC into its output.
+  bool keep_metadata = true;
   Mode mode = Mode::Auto;
   std::size_t max_memory = 0;  ///< bytes for everything the batch holds
   /// Up to this many images run side by side, one thread each (each on a

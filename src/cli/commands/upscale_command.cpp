@@ -89,6 +89,12 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("-j,--threads", args.threads, "Threads for the network (0: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--metadata", args.metadata,
+                  "keep: carry EXIF (orientation reset, sizes updated, no thumbnail), the ICC "
+                  "profile, XMP and IPTC into outputs that can hold them (JPEG, PNG, WebP, "
+                  "TIFF); strip: write none")
+      ->check(CLI::IsMember({"keep", "strip"}))
+      ->capture_default_str();
   cmd->add_option("--side-by-side", args.side_by_side,
                   "auto: in a folder, images of up to 0.1 MP run side by side, one per thread "
                   "(faster than sharing each one); off: every image runs on all threads")
@@ -193,6 +199,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   batch.read.file.max_bytes_reason =
       "half the memory budget (" + format_bytes(batch.max_memory) + ", --max-memory)";
   batch.overwrite = args.overwrite;
+  batch.keep_metadata = args.metadata == "keep";
   batch.mode = args.mode;
   batch.write.quality = args.quality;
   batch.stop = stop_requested;

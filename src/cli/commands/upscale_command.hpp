@@ -27,6 +27,7 @@ struct UpscaleArgs {
   std::string weights;
   int threads = 0;
   std::string side_by_side = "auto";  ///< auto or off
+  std::string metadata = "keep";      ///< keep or strip
   std::string max_memory;
   std::string max_pixels = "100M";
   bool overwrite = false;

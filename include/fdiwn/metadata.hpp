@@ -1,0 +1,44 @@
+// What an image file carries besides its pixels (EXIF, the ICC colour
+// profile, XMP, IPTC), read from an input and written into an output, so
+// that an upscaled photo keeps its camera data and its colours. Bytes only:
+// no library type appears here (Exiv2 does the work inside).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <opencv2/core/types.hpp>
+
+namespace fdiwn {
+
+struct ImageMetadata {
+  std::vector<unsigned char> exif;  ///< EXIF as a TIFF structure (no "Exif\0\0")
+  std::vector<unsigned char> icc;   ///< the ICC profile, byte for byte
+  std::string xmp;                  ///< the XMP packet
+  std::vector<unsigned char> iptc;  ///< IPTC IIM records
+
+  bool empty() const { return exif.empty() && icc.empty() && xmp.empty() && iptc.empty(); }
+  /// What it holds, for messages: "EXIF, ICC profile, XMP".
+  std::string kinds() const;
+};
+
+/// The metadata of an image file's bytes (which the header prober has
+/// already accepted). Damaged metadata never stops the image: what cannot
+/// be read is left out, with a note saying why.
+ImageMetadata read_metadata(const std::vector<unsigned char>& file,
+                            std::vector<std::string>* notes = nullptr);
+
+/// True if files with this extension can hold metadata (JPEG, PNG, WebP,
+/// TIFF).
+bool can_hold_metadata(const std::string& extension);
+
+/// Writes `metadata` into an encoded image of the format `extension`, its
+/// EXIF updated for the image it now describes: orientation 1 (the
+/// orientation has been applied to the pixels), pixel dimensions `size`, no
+/// embedded thumbnail. A format that holds none of it, or a failure to
+/// write it, leaves `encoded` as it was, with a note.
+void embed_metadata(std::vector<unsigned char>& encoded, const std::string& extension,
+                    const ImageMetadata& metadata, cv::Size size,
+                    std::vector<std::string>* notes = nullptr);
+
+}  // namespace fdiwn

@@ -1,0 +1,219 @@
+// Metadata through Exiv2 0.27, on bytes in memory (MemIo): nothing touches
+// a file here, so the atomic writer stays the only one that writes.
+#include "fdiwn/metadata.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include <webp/mux.h>
+#include <exiv2/exiv2.hpp>
+
+namespace fdiwn {
+
+namespace {
+
+// Exiv2's XMP toolkit must be set up once before threads use it.
+void init_exiv2() {
+  static std::once_flag once;
+  std::call_once(once, [] { Exiv2::XmpParser::initialize(); });
+}
+
+void note(std::vector<std::string>* notes, const std::string& text) {
+  if (notes) notes->push_back(text);
+}
+
+std::string lower_extension(std::string ext) {
+  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+// Tags that describe a TIFF file's own pixel layout: they come with a TIFF
+// input's EXIF but are not true of any output (the encoder writes its own).
+bool is_layout_tag(const Exiv2::Exifdatum& d) {
+  static const char* const kLayout[] = {"ImageWidth",
+                                        "ImageLength",
+                                        "BitsPerSample",
+                                        "Compression",
+                                        "PhotometricInterpretation",
+                                        "StripOffsets",
+                                        "SamplesPerPixel",
+                                        "RowsPerStrip",
+                                        "StripByteCounts",
+                                        "PlanarConfiguration",
+                                        "TileWidth",
+                                        "TileLength",
+                                        "TileOffsets",
+                                        "TileByteCounts",
+                                        "ExtraSamples",
+                                        "SampleFormat",
+                                        "Predictor",
+                                        "FillOrder",
+                                        "ColorMap",
+                                        "SubIFDs",
+                                        "NewSubfileType",
+                                        "SubfileType",
+                                        "JPEGTables",
+                                        "YCbCrSubSampling",
+                                        "YCbCrPositioning",
+                                        "InterColorProfile",
+                                        "XMLPacket",
+                                        "IPTCNAA",
+                                        "ImageResources"};
+  if (d.groupName() != "Image") return false;
+  const std::string name = d.tagName();
+  return std::any_of(std::begin(kLayout), std::end(kLayout),
+                     [&](const char* k) { return name == k; });
+}
+
+// The input's EXIF, updated for the image it now describes.
+Exiv2::ExifData updated_exif(const ImageMetadata& metadata, cv::Size size) {
+  Exiv2::ExifData exif;
+  Exiv2::ExifParser::decode(exif, metadata.exif.data(),
+                            static_cast<uint32_t>(metadata.exif.size()));
+  Exiv2::ExifThumb(exif).erase();
+  exif["Exif.Image.Orientation"] = uint16_t{1};
+  exif["Exif.Photo.PixelXDimension"] = static_cast<uint32_t>(size.width);
+  exif["Exif.Photo.PixelYDimension"] = static_cast<uint32_t>(size.height);
+  return exif;
+}
+
+// WebP through libwebp's own muxer: Exiv2 0.27 writes a WebP's ICC chunk
+// under the wrong name (a second "VP8X"), which loses the profile.
+void embed_webp(std::vector<unsigned char>& encoded, const ImageMetadata& metadata, cv::Size size,
+                std::vector<std::string>* notes) {
+  std::vector<unsigned char> exif;
+  if (!metadata.exif.empty()) {
+    Exiv2::Blob blob;
+    Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, updated_exif(metadata, size));
+    exif.assign(blob.begin(), blob.end());
+  }
+  const WebPData image{encoded.data(), encoded.size()};
+  std::unique_ptr<WebPMux, decltype(&WebPMuxDelete)> mux(WebPMuxCreate(&image, 1), WebPMuxDelete);
+  if (!mux) throw std::runtime_error("libwebp cannot read the encoded image");
+  const auto set = [&](const char* fourcc, const unsigned char* data, size_t n) {
+    if (n == 0) return;
+    const WebPData chunk{data, n};
+    if (WebPMuxSetChunk(mux.get(), fourcc, &chunk, 1) != WEBP_MUX_OK) {
+      throw std::runtime_error(std::string("libwebp cannot add the ") + fourcc + " chunk");
+    }
+  };
+  set("ICCP", metadata.icc.data(), metadata.icc.size());
+  set("EXIF", exif.data(), exif.size());
+  set("XMP ", reinterpret_cast<const unsigned char*>(metadata.xmp.data()), metadata.xmp.size());
+  WebPData out{nullptr, 0};
+  if (WebPMuxAssemble(mux.get(), &out) != WEBP_MUX_OK) {
+    throw std::runtime_error("libwebp cannot assemble the image");
+  }
+  encoded.assign(out.bytes, out.bytes + out.size);
+  WebPDataClear(&out);
+  if (!metadata.iptc.empty()) note(notes, "its IPTC not kept: WebP files cannot hold it");
+}
+
+std::vector<unsigned char> bytes_of(const Exiv2::DataBuf& b) {
+  return b.size_ > 0 ? std::vector<unsigned char>(b.pData_, b.pData_ + b.size_)
+                     : std::vector<unsigned char>();
+}
+
+}  // namespace
+
+std::string ImageMetadata::kinds() const {
+  std::string s;
+  const auto add = [&](bool has, const char* name) {
+    if (has) s += (s.empty() ? "" : ", ") + std::string(name);
+  };
+  add(!exif.empty(), "EXIF");
+  add(!icc.empty(), "ICC profile");
+  add(!xmp.empty(), "XMP");
+  add(!iptc.empty(), "IPTC");
+  return s;
+}
+
+bool can_hold_metadata(const std::string& extension) {
+  const std::string e = lower_extension(extension);
+  return e == "jpg" || e == "jpeg" || e == "jpe" || e == "png" || e == "webp" || e == "tif" ||
+         e == "tiff";
+}
+
+ImageMetadata read_metadata(const std::vector<unsigned char>& file,
+                            std::vector<std::string>* notes) {
+  init_exiv2();
+  ImageMetadata m;
+  try {
+    auto image = Exiv2::ImageFactory::open(file.data(), static_cast<long>(file.size()));
+    if (image.get() == nullptr) return m;
+    image->readMetadata();
+    Exiv2::ExifData exif = image->exifData();
+    for (auto it = exif.begin(); it != exif.end();) {
+      it = is_layout_tag(*it) ? exif.erase(it) : std::next(it);
+    }
+    if (!exif.empty()) {
+      Exiv2::Blob blob;
+      Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, exif);
+      m.exif.assign(blob.begin(), blob.end());
+    }
+    if (image->iccProfileDefined()) m.icc = bytes_of(*image->iccProfile());
+    m.xmp = image->xmpPacket();
+    if (!image->iptcData().empty()) m.iptc = bytes_of(Exiv2::IptcParser::encode(image->iptcData()));
+  } catch (const std::exception& e) {
+    note(notes, std::string("its metadata could not be read and is not kept (") + e.what() + ")");
+    return {};
+  }
+  return m;
+}
+
+void embed_metadata(std::vector<unsigned char>& encoded, const std::string& extension,
+                    const ImageMetadata& metadata, cv::Size size, std::vector<std::string>* notes) {
+  if (metadata.empty()) return;
+  const std::string ext = lower_extension(extension);
+  if (!can_hold_metadata(ext)) {
+    note(notes, "its " + metadata.kinds() + " not kept: " + ext + " files cannot hold them");
+    return;
+  }
+  init_exiv2();
+  try {
+    if (ext == "webp") {
+      embed_webp(encoded, metadata, size, notes);
+      return;
+    }
+    auto image = Exiv2::ImageFactory::open(encoded.data(), static_cast<long>(encoded.size()));
+    image->readMetadata();  // what the encoder wrote (layout tags, for TIFF)
+    if (!metadata.exif.empty()) {
+      // The encoder's own layout tags (TIFF) stay; the rest comes from the input.
+      Exiv2::ExifData& out = image->exifData();
+      for (const auto& d : updated_exif(metadata, size)) out[d.key()] = d.value();
+    }
+    if (!metadata.icc.empty()) {
+      Exiv2::DataBuf icc(metadata.icc.data(), static_cast<long>(metadata.icc.size()));
+      image->setIccProfile(icc, /*bTestValid=*/false);
+    }
+    if (!metadata.xmp.empty()) {
+      image->setXmpPacket(metadata.xmp);
+      image->writeXmpFromPacket(true);
+    }
+    if (!metadata.iptc.empty()) {
+      Exiv2::IptcData iptc;
+      Exiv2::IptcParser::decode(iptc, metadata.iptc.data(),
+                                static_cast<uint32_t>(metadata.iptc.size()));
+      image->setIptcData(iptc);
+    }
+    image->writeMetadata();
+    Exiv2::BasicIo& io = image->io();
+    if (io.open() != 0) throw Exiv2::Error(Exiv2::kerDataSourceOpenFailed, "memory");
+    std::vector<unsigned char> out(io.size());
+    io.seek(0, Exiv2::BasicIo::beg);
+    const long got = io.read(out.data(), static_cast<long>(out.size()));
+    io.close();
+    if (got != static_cast<long>(out.size())) throw Exiv2::Error(Exiv2::kerFailedToReadImageData);
+    encoded = std::move(out);
+  } catch (const std::exception& e) {
+    note(notes,
+         "its " + metadata.kinds() + " could not be written and are not kept (" + e.what() + ")");
+  }
+}
+
+}  // namespace fdiwn
