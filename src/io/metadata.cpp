@@ -15,10 +15,22 @@ namespace fdiwn {
 
 namespace {
 
-// Exiv2's XMP toolkit must be set up once before threads use it.
+// Exiv2's XMP toolkit is not thread-safe: it is set up once, with a lock
+// that serialises its use (the batch reads one image's metadata while it
+// writes another's).
+void lock_xmp(void* mutex, bool lock) {
+  auto* m = static_cast<std::mutex*>(mutex);
+  if (lock) {
+    m->lock();
+  } else {
+    m->unlock();
+  }
+}
+
 void init_exiv2() {
+  static std::mutex xmp_mutex;
   static std::once_flag once;
-  std::call_once(once, [] { Exiv2::XmpParser::initialize(); });
+  std::call_once(once, [] { Exiv2::XmpParser::initialize(lock_xmp, &xmp_mutex); });
 }
 
 void note(std::vector<std::string>* notes, const std::string& text) {
