@@ -145,6 +145,18 @@ TEST_F(Metadata, AFormatThatCannotHoldItSaysSo) {
       << notes;
 }
 
+// Formats that hold no metadata are not asked for it: no note.
+TEST_F(Metadata, FormatsWithoutItGiveNoNote) {
+  for (const char* name : {"plain.ppm", "plain.bmp"}) {
+    SCOPED_TRACE(name);
+    write_image(dir_.file(name), picture(10, 8, CV_8UC3));
+    const CliResult r = run_fdiwn(
+        {"upscale", "-i", dir_.file(name), "-o", dir_.file(name) + ".png", "-s", "2", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(file_record(parse_json(r), name).at("notes").size(), 0u);
+  }
+}
+
 // Damaged metadata never stops the image: an EXIF block whose directory
 // claims 65535 entries in a few bytes, and an ICC profile whose header
 // claims more bytes than it has.

@@ -156,6 +156,14 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
   return image;
 }
 
+// The formats whose metadata is read (and kept): the others (BMP, Netpbm,
+// Sun raster, JPEG 2000) hold none that Exiv2 reads, and asking would only
+// give a note about an unknown image type.
+bool may_hold_metadata(const ImageProbe& probe) {
+  return probe.format == ImageFormat::Png || probe.format == ImageFormat::Jpeg ||
+         probe.format == ImageFormat::WebP || probe.format == ImageFormat::Tiff;
+}
+
 // How much of a file is read first, for the header: enough for every
 // format's header in practice (a JPEG's frame header may follow up to a few
 // hundred KiB of metadata; if it lies further, the whole file is read first,
@@ -191,7 +199,9 @@ LoadedImage read_image(const std::string& path, const ReadOptions& options) {
     LoadedImage image = decode_admitted(bytes, probe, path);
     // After the checks and the decoder: no metadata parsing of a file that
     // failed them.
-    if (options.metadata) image.metadata = read_metadata(bytes, &image.notes);
+    if (options.metadata && may_hold_metadata(probe)) {
+      image.metadata = read_metadata(bytes, &image.notes);
+    }
     return image;
   } catch (const FileError& e) {
     throw ImageError(path, e.reason());
@@ -204,7 +214,9 @@ LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::str
   const ImageProbe probe = probe_image(bytes, path);
   admit(probe, bytes.size(), options, path);
   LoadedImage image = decode_admitted(bytes, probe, path);
-  if (options.metadata) image.metadata = read_metadata(bytes, &image.notes);
+  if (options.metadata && may_hold_metadata(probe)) {
+    image.metadata = read_metadata(bytes, &image.notes);
+  }
   return image;
 }
 
