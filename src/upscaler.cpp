@@ -193,8 +193,7 @@ cv::Mat Upscaler::upscale(const cv::Mat& image, Mode mode, const ProgressCallbac
       make_plan(impl_->request(image.size(), image.channels(), image.depth(), mode, alpha_pass));
   c10::InferenceMode inference;
   Impl& impl = *impl_;
-  const engine::CallingThreadThreads threads(impl.options.threads > 0 ? impl.options.threads
-                                                                      : default_thread_count());
+  const engine::CallingThreadThreads on_threads(threads());
   // Feature maps of this image's sizes are of no use to the next image.
   struct ReleaseCache {
     const engine::Engine* engine;
@@ -220,6 +219,9 @@ void Upscaler::set_memory_budget(std::size_t bytes) {
 
 int Upscaler::scale() const {
   return impl_->options.scale;
+}
+int Upscaler::threads() const {
+  return impl_->options.threads > 0 ? impl_->options.threads : default_thread_count();
 }
 const UpscalerOptions& Upscaler::options() const {
   return impl_->options;

@@ -57,6 +57,9 @@ class Upscaler {
   void set_memory_budget(std::size_t bytes);
 
   int scale() const;
+  /// The threads each upscale() call runs on: options().threads, or all
+  /// cores (default_thread_count()) for 0.
+  int threads() const;
   const UpscalerOptions& options() const;
   /// The weights file actually loaded (resolved if options had none).
   const std::string& weights_path() const;

@@ -120,8 +120,16 @@ void scale_pnm_samples(cv::Mat& pixels, const ImageProbe& probe, std::vector<std
                   " (the maxval) to 0.." + std::to_string(full));
 }
 
+// The formats whose metadata is read (and kept): the others (BMP, Netpbm,
+// Sun raster, JPEG 2000) hold none that Exiv2 reads, and asking would only
+// give a note about an unknown image type.
+bool may_hold_metadata(const ImageProbe& probe) {
+  return probe.format == ImageFormat::Png || probe.format == ImageFormat::Jpeg ||
+         probe.format == ImageFormat::WebP || probe.format == ImageFormat::Tiff;
+}
+
 LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const ImageProbe& probe,
-                            const std::string& path) {
+                            const ReadOptions& options, const std::string& path) {
   LoadedImage image;
   image.probe = probe;
   cv::Mat pixels_read;
@@ -153,15 +161,12 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
     image.notes.push_back("EXIF orientation " + std::to_string(orientation) + " applied");
   }
   image.pixels = pixels_read;
+  // After the checks and the decoder: no metadata parsing of a file that
+  // failed them.
+  if (options.metadata && may_hold_metadata(probe)) {
+    image.metadata = read_metadata(bytes, &image.notes);
+  }
   return image;
-}
-
-// The formats whose metadata is read (and kept): the others (BMP, Netpbm,
-// Sun raster, JPEG 2000) hold none that Exiv2 reads, and asking would only
-// give a note about an unknown image type.
-bool may_hold_metadata(const ImageProbe& probe) {
-  return probe.format == ImageFormat::Png || probe.format == ImageFormat::Jpeg ||
-         probe.format == ImageFormat::WebP || probe.format == ImageFormat::Tiff;
 }
 
 // How much of a file is read first, for the header: enough for every
@@ -196,13 +201,7 @@ LoadedImage read_image(const std::string& path, const ReadOptions& options) {
     if (bytes.empty()) throw ImageError(path, "the file is empty");
     const ImageProbe probe = probe_image(bytes, path);
     if (!header) admit(probe, bytes.size(), options, path);
-    LoadedImage image = decode_admitted(bytes, probe, path);
-    // After the checks and the decoder: no metadata parsing of a file that
-    // failed them.
-    if (options.metadata && may_hold_metadata(probe)) {
-      image.metadata = read_metadata(bytes, &image.notes);
-    }
-    return image;
+    return decode_admitted(bytes, probe, options, path);
   } catch (const FileError& e) {
     throw ImageError(path, e.reason());
   }
@@ -213,11 +212,7 @@ LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::str
   if (bytes.empty()) throw ImageError(path, "the file is empty");
   const ImageProbe probe = probe_image(bytes, path);
   admit(probe, bytes.size(), options, path);
-  LoadedImage image = decode_admitted(bytes, probe, path);
-  if (options.metadata && may_hold_metadata(probe)) {
-    image.metadata = read_metadata(bytes, &image.notes);
-  }
-  return image;
+  return decode_admitted(bytes, probe, options, path);
 }
 
 cv::Mat read_image_bgr8(const std::string& path, const ReadOptions& options) {

@@ -11,7 +11,6 @@
 
 #include "cli/batch/pipeline.hpp"
 #include "cli/report/failure.hpp"
-#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
 #include "fdiwn/metadata.hpp"
@@ -230,8 +229,7 @@ class Batch {
             options_.max_memory / 4, options_.max_memory - std::min(others, options_.max_memory)));
         const auto start = Clock::now();
         const RunPlan plan = upscaler.plan(d->pixels.size(), d->pixels.channels(), options_.mode);
-        r.threads =
-            upscaler.options().threads > 0 ? upscaler.options().threads : default_thread_count();
+        r.threads = upscaler.threads();
         {
           std::lock_guard<std::mutex> lock(observer_mutex_);
           observer_.started(d->index, jobs_[d->index], d->pixels.size(), plan, r.threads);

@@ -216,7 +216,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   bool interrupted = false;
   if (!list.jobs.empty()) {
     Upscaler upscaler(options);
-    const int threads = options.threads ? options.threads : default_thread_count();
+    const int threads = upscaler.threads();
     if (args.side_by_side == "auto" && options.path == Path::Engine && threads > 1 &&
         list.jobs.size() > 1) {
       batch.side_by_side = threads;
