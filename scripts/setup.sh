@@ -25,13 +25,15 @@ done
 # recommended by libdnnl-dev, so --no-install-recommends would leave it out).
 packages=(build-essential cmake pkg-config ccache
           libtorch-dev libdnnl-dev ocl-icd-opencl-dev libopencv-dev libcli11-dev libspdlog-dev
-          nlohmann-json3-dev libexiv2-dev libwebp-dev)
+          nlohmann-json3-dev libexiv2-dev libwebp-dev libheif-dev)
 if [[ $with_tests == ON ]]; then
   # python3-torch: the weight converter and its test (run by /usr/bin/python3);
   # clang and its runtime libraries: the libFuzzer targets (scripts/fuzz.sh).
   # The Slurm test installs slurm-wlm and munge itself.
-  # libimage-exiftool-perl: an independent reader of the metadata kept.
-  packages+=(libgtest-dev python3-torch clang libclang-rt-14-dev libimage-exiftool-perl)
+  # libimage-exiftool-perl: an independent reader of the metadata kept;
+  # libheif-examples: heif-enc and heif-convert make and read HEIC/AVIF.
+  packages+=(libgtest-dev python3-torch clang libclang-rt-14-dev libimage-exiftool-perl
+            libheif-examples)
 fi
 
 missing=()

@@ -68,7 +68,7 @@ bool is_writable_extension(const std::string& extension);
 bool is_readable_extension(const std::string& extension);
 
 struct WriteOptions {
-  int quality = 95;         ///< JPEG and WebP, 1..100 (WebP: 100 is lossless)
+  int quality = 95;         ///< JPEG, WebP and AVIF, 1..100 (WebP, AVIF: 100 is lossless)
   int png_compression = 6;  ///< zlib level 0..9
 };
 
@@ -83,9 +83,24 @@ cv::Mat fit_to_format(const cv::Mat& image, const std::string& extension,
 void check_encodable(const std::string& extension, cv::Size size, const std::string& path);
 
 /// Encodes an image (already fit to the format) in the format `extension`
-/// names. Throws ImageError(path, ...) if the format is unknown or fails.
+/// names, with `metadata` written in where the format holds it (see
+/// embed_metadata; notes say what was left out). Throws ImageError(path,
+/// ...) if the format is unknown or fails.
 std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string& extension,
-                                        const WriteOptions& options, const std::string& path);
+                                        const WriteOptions& options, const std::string& path,
+                                        const ImageMetadata* metadata = nullptr,
+                                        std::vector<std::string>* notes = nullptr);
+
+/// A format fdiwn reads or writes, and the library behind it.
+struct ImageFormatSupport {
+  std::string name;              ///< "PNG"
+  std::string read_extensions;   ///< "png"
+  std::string write_extensions;  ///< empty if not written
+  std::string library;           ///< "libpng 1.6.39 (through OpenCV 4.6.0)"
+};
+
+/// Every format, for `fdiwn info`.
+std::vector<ImageFormatSupport> image_formats();
 
 /// fit_to_format + encode_image + write_file (files.hpp: atomic, or in place
 /// for a FIFO or /dev/null), the format taken from `path`'s extension.

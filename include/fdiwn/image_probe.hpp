@@ -39,11 +39,14 @@ enum class ImageFormat {
   Bmp,
   Tiff,  // classic TIFF and BigTIFF
   Pnm,   // the Netpbm family: PBM, PGM, PPM (plain and raw), PAM, PFM
+  Heif,  // HEIF with HEVC (HEIC) or another codec, decoded by libheif
+  Avif,  // AVIF (HEIF with AV1), decoded by libheif
   Other  // a format OpenCV reads of which only the size is parsed here: JPEG
          // 2000, Sun raster. (OpenEXR, Radiance HDR and DICOM are refused.)
 };
 
-/// "PNG", "JPEG", "WebP", "BMP", "TIFF", "PNM", "other", "unknown".
+/// "PNG", "JPEG", "WebP", "BMP", "TIFF", "PNM", "HEIF", "AVIF", "other",
+/// "unknown".
 const char* format_name(ImageFormat f);
 
 /// What the header of an image says. For format Other only `format`, `width`

@@ -28,15 +28,27 @@ struct ImageMetadata {
 ImageMetadata read_metadata(const std::vector<unsigned char>& file,
                             std::vector<std::string>* notes = nullptr);
 
+/// Metadata from parts a decoder found itself (HEIF, AVIF): the EXIF (a
+/// TIFF structure) is checked and cleaned as read_metadata does; damaged
+/// EXIF is left out with a note.
+ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<unsigned char> icc,
+                                  std::string xmp, std::vector<std::string>* notes = nullptr);
+
+/// The EXIF of `metadata` (not empty) updated for the image it now
+/// describes: orientation 1, pixel dimensions `size`, no thumbnail. A TIFF
+/// structure, little-endian.
+std::vector<unsigned char> exif_for_output(const ImageMetadata& metadata, cv::Size size);
+
 /// True if files with this extension can hold metadata (JPEG, PNG, WebP,
-/// TIFF).
+/// TIFF, AVIF; AVIF's is written by its encoder, see encode_image).
 bool can_hold_metadata(const std::string& extension);
 
 /// Writes `metadata` into an encoded image of the format `extension`, its
 /// EXIF updated for the image it now describes: orientation 1 (the
 /// orientation has been applied to the pixels), pixel dimensions `size`, no
 /// embedded thumbnail. A format that holds none of it, or a failure to
-/// write it, leaves `encoded` as it was, with a note.
+/// write it, leaves `encoded` as it was, with a note. Not for AVIF, whose
+/// encoder writes the metadata (encode_image).
 void embed_metadata(std::vector<unsigned char>& encoded, const std::string& extension,
                     const ImageMetadata& metadata, cv::Size size,
                     std::vector<std::string>* notes = nullptr);

@@ -14,8 +14,8 @@ namespace fdiwn {
 
 const char* format_name(ImageFormat f) {
   // In the order of the enum.
-  static const char* const kNames[] = {"unknown", "PNG",  "JPEG", "WebP",
-                                       "BMP",     "TIFF", "PNM",  "other"};
+  static const char* const kNames[] = {"unknown", "PNG", "JPEG", "WebP", "BMP",
+                                       "TIFF",    "PNM", "HEIF", "AVIF", "other"};
   const auto i = static_cast<size_t>(f);
   return i < sizeof kNames / sizeof kNames[0] ? kNames[i] : "unknown";
 }
@@ -50,6 +50,7 @@ ImageProbe probe_bytes(const ByteView& in, const std::string& path, Depth how) {
   if (matches(in, 0, "\x00\x00\x00\x0CjP  \r\n\x87\n") || matches(in, 0, "\xFF\x4F\xFF\x51")) {
     return probe_jpeg2000(in, path);
   }
+  if (is_heif(in)) return probe_heif(in, path);
   if (matches(in, 0, "\x59\xA6\x6A\x95")) return probe_sun_raster(in, path);
   refuse_unwanted_formats(in, path);
   fail_unknown(in, path);

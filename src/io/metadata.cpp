@@ -98,12 +98,8 @@ Exiv2::ExifData updated_exif(const ImageMetadata& metadata, cv::Size size) {
 // under the wrong name (a second "VP8X"), which loses the profile.
 void embed_webp(std::vector<unsigned char>& encoded, const ImageMetadata& metadata, cv::Size size,
                 std::vector<std::string>* notes) {
-  std::vector<unsigned char> exif;
-  if (!metadata.exif.empty()) {
-    Exiv2::Blob blob;
-    Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, updated_exif(metadata, size));
-    exif.assign(blob.begin(), blob.end());
-  }
+  const std::vector<unsigned char> exif =
+      metadata.exif.empty() ? std::vector<unsigned char>() : exif_for_output(metadata, size);
   const WebPData image{encoded.data(), encoded.size()};
   std::unique_ptr<WebPMux, decltype(&WebPMuxDelete)> mux(WebPMuxCreate(&image, 1), WebPMuxDelete);
   if (!mux) throw std::runtime_error("libwebp cannot read the encoded image");
@@ -124,6 +120,12 @@ void embed_webp(std::vector<unsigned char>& encoded, const ImageMetadata& metada
   encoded.assign(out.bytes, out.bytes + out.size);
   WebPDataClear(&out);
   if (!metadata.iptc.empty()) note(notes, "its IPTC not kept: WebP files cannot hold it");
+}
+
+std::vector<unsigned char> encoded_exif(const Exiv2::ExifData& exif) {
+  Exiv2::Blob blob;
+  Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, exif);
+  return std::vector<unsigned char>(blob.begin(), blob.end());
 }
 
 std::vector<unsigned char> bytes_of(const Exiv2::DataBuf& b) {
@@ -148,7 +150,34 @@ std::string ImageMetadata::kinds() const {
 bool can_hold_metadata(const std::string& extension) {
   const std::string e = lower_extension(extension);
   return e == "jpg" || e == "jpeg" || e == "jpe" || e == "png" || e == "webp" || e == "tif" ||
-         e == "tiff";
+         e == "tiff" || e == "avif";
+}
+
+std::vector<unsigned char> exif_for_output(const ImageMetadata& metadata, cv::Size size) {
+  init_exiv2();
+  Exiv2::Blob blob;
+  Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, updated_exif(metadata, size));
+  return std::vector<unsigned char>(blob.begin(), blob.end());
+}
+
+ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<unsigned char> icc,
+                                  std::string xmp, std::vector<std::string>* notes) {
+  init_exiv2();
+  ImageMetadata m;
+  m.icc = std::move(icc);
+  m.xmp = std::move(xmp);
+  if (exif.empty()) return m;
+  try {
+    Exiv2::ExifData data;
+    Exiv2::ExifParser::decode(data, exif.data(), static_cast<uint32_t>(exif.size()));
+    for (auto it = data.begin(); it != data.end();) {
+      it = is_layout_tag(*it) ? data.erase(it) : std::next(it);
+    }
+    if (!data.empty()) m.exif = encoded_exif(data);
+  } catch (const std::exception& e) {
+    note(notes, std::string("its EXIF could not be read and is not kept (") + e.what() + ")");
+  }
+  return m;
 }
 
 ImageMetadata read_metadata(const std::vector<unsigned char>& file,
@@ -163,11 +192,7 @@ ImageMetadata read_metadata(const std::vector<unsigned char>& file,
     for (auto it = exif.begin(); it != exif.end();) {
       it = is_layout_tag(*it) ? exif.erase(it) : std::next(it);
     }
-    if (!exif.empty()) {
-      Exiv2::Blob blob;
-      Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, exif);
-      m.exif.assign(blob.begin(), blob.end());
-    }
+    if (!exif.empty()) m.exif = encoded_exif(exif);
     if (image->iccProfileDefined()) m.icc = bytes_of(*image->iccProfile());
     m.xmp = image->xmpPacket();
     if (!image->iptcData().empty()) m.iptc = bytes_of(Exiv2::IptcParser::encode(image->iptcData()));
@@ -182,6 +207,9 @@ void embed_metadata(std::vector<unsigned char>& encoded, const std::string& exte
                     const ImageMetadata& metadata, cv::Size size, std::vector<std::string>* notes) {
   if (metadata.empty()) return;
   const std::string ext = lower_extension(extension);
+  if (ext == "avif") {
+    throw std::logic_error("embed_metadata: AVIF metadata is written by encode_image");
+  }
   if (!can_hold_metadata(ext)) {
     note(notes, "its " + metadata.kinds() + " not kept: " + ext + " files cannot hold them");
     return;

@@ -271,8 +271,8 @@ class Batch {
         const Job& job = jobs_[u->index];
         const std::string ext = fs::path(job.output).extension().string();
         const cv::Mat fitted = fit_to_format(u->pixels, ext, &r.notes);
-        auto bytes = encode_image(fitted, ext, options_.write, job.output);
-        embed_metadata(bytes, ext, u->metadata, fitted.size(), &r.notes);
+        const auto bytes =
+            encode_image(fitted, ext, options_.write, job.output, &u->metadata, &r.notes);
         const fs::path parent = fs::path(job.output).parent_path();
         std::error_code ec;
         if (!parent.empty() && !fs::is_directory(parent, ec)) {

@@ -10,6 +10,7 @@
 #include "cli/process/exit_codes.hpp"
 #include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
+#include "fdiwn/image_io.hpp"
 #include "fdiwn/upscaler.hpp"
 #include "fdiwn/version.hpp"
 
@@ -36,7 +37,8 @@ struct WeightsReport {
 }  // namespace
 
 CLI::App* add_info_command(CLI::App& app, InfoArgs& args) {
-  auto* cmd = app.add_subcommand("info", "Versions, threads, memory and the weights found");
+  auto* cmd = app.add_subcommand(
+      "info", "Versions, threads, memory, the weights found and the image formats");
   cmd->add_flag("--json", args.json, "Print the report as JSON");
   return cmd;
 }
@@ -63,6 +65,7 @@ int run_info(const InfoArgs& args) {
   }
   const int threads = default_thread_count();
   const std::size_t budget = default_memory_budget();
+  const std::vector<ImageFormatSupport> formats = image_formats();
 
   if (args.json) {
     nlohmann::json doc = {{"fdiwn", FDIWN_VERSION_STRING}, {"libtorch", torch_version()},
@@ -77,6 +80,13 @@ int run_info(const InfoArgs& args) {
         j["error"] = w.error;
       }
       doc["weights"].push_back(j);
+    }
+    doc["formats"] = nlohmann::json::array();
+    for (const auto& f : formats) {
+      doc["formats"].push_back({{"name", f.name},
+                                {"read", f.read_extensions},
+                                {"write", f.write_extensions},
+                                {"library", f.library}});
     }
     std::printf("%s\n", doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
@@ -93,6 +103,11 @@ int run_info(const InfoArgs& args) {
       } else {
         std::printf("  x%d  not usable: %s\n", w.scale, w.error.c_str());
       }
+    }
+    std::printf("image formats (extensions read / written; library):\n");
+    for (const auto& f : formats) {
+      std::printf("  %-12s %s / %s; %s\n", f.name.c_str(), f.read_extensions.c_str(),
+                  f.write_extensions.empty() ? "-" : f.write_extensions.c_str(), f.library.c_str());
     }
   }
   return all_ok ? kExitOk : kExitWeights;

@@ -64,9 +64,11 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_flag("-r,--recursive", args.recursive,
                 "Descend into sub-folders; the output folder mirrors the tree");
   cmd->add_option("-f,--format", args.format,
-                  "Output format for folders: png, jpg, webp, tiff, bmp, ppm, pgm "
+                  "Output format for folders: png, jpg, webp, avif, tiff, bmp, ppm, pgm "
                   "(default: the input's own, or the -o extension)");
-  cmd->add_option("--quality", args.quality, "JPEG/WebP quality (WebP: 100 is lossless)")
+  cmd->add_option("--quality", args.quality,
+                  "JPEG/WebP/AVIF quality (WebP: 100 is lossless; AVIF: 100 is the lossless mode, "
+                  "4:4:4, within 1 level)")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   cmd->add_option("--name", args.name_pattern,

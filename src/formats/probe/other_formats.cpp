@@ -85,9 +85,9 @@ void refuse_unwanted_formats(const ByteView& in, const std::string& path) {
   std::string reason = "not a supported image: unknown format";
   if (matches(in, 0, "GIF87a") || matches(in, 0, "GIF89a")) {
     reason += " (a GIF, which OpenCV 4.6 cannot read)";
-  } else if (matches(in, 4, "ftypheic") || matches(in, 4, "ftypheix") ||
-             matches(in, 4, "ftypmif1") || matches(in, 4, "ftypavif")) {
-    reason += " (a HEIF/AVIF image, which OpenCV 4.6 cannot read)";
+  } else if (matches(in, 4, "ftyp")) {
+    reason +=
+        " (an ISO media file of brand '" + printable(in, 8, 4) + "', not a HEIF or AVIF image)";
   } else if (looks_like_text(in)) {
     reason += " (the file looks like text)";
   }

@@ -61,6 +61,9 @@ template <class Source>
 ImageProbe probe_tiff(const Source& in, const std::string& path);
 bool is_pnm(const ByteView& in);
 ImageProbe probe_pnm(const ByteView& in, const std::string& path);
+bool is_heif(const ByteView& in);
+/// HEIF (HEIC) and AVIF: ftyp, then the primary item's size from the meta box.
+ImageProbe probe_heif(const ByteView& in, const std::string& path);
 ImageProbe probe_jpeg2000(const ByteView& in, const std::string& path);
 ImageProbe probe_sun_raster(const ByteView& in, const std::string& path);
 /// Formats OpenCV can decode that the tool refuses from their signature.
