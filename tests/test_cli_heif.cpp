@@ -148,6 +148,13 @@ TEST(Heif, AvifWrittenWithItsMetadata) {
   const cv::Mat ref = cv::imread(dir.file("ref.png"), cv::IMREAD_COLOR);
   ASSERT_EQ(back.size(), cv::Size(32, 48));
   EXPECT_LE(cv::norm(back, ref, cv::NORM_INF), 1.0);
+  // A folder with -f avif.
+  fs::create_directories(dir.file("in"));
+  fs::copy_file(jpg, dir.file("in/photo.jpg"));
+  const CliResult folder =
+      run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("out"), "-f", "avif", "-s", "2"});
+  ASSERT_EQ(folder.exit_code, 0) << folder.err;
+  EXPECT_TRUE(fs::exists(dir.file("out/photo.avif")));
 }
 
 TEST(Heif, InfoListsTheFormatsAndLibraries) {

@@ -157,9 +157,9 @@ TEST_F(Metadata, FormatsWithoutItGiveNoNote) {
   }
 }
 
-// Damaged metadata never stops the image: an EXIF block whose directory
-// claims 65535 entries in a few bytes, and an ICC profile whose header
-// claims more bytes than it has.
+// Damaged metadata never stops the image, and a note says what was left
+// out: an EXIF block whose directory claims 65535 entries in a few bytes,
+// and an ICC profile whose header claims more bytes than it has.
 TEST_F(Metadata, DamagedMetadataStillUpscales) {
   std::string jpeg = slurp(input_);
   ASSERT_GT(jpeg.size(), 4u);
@@ -170,9 +170,20 @@ TEST_F(Metadata, DamagedMetadataStillUpscales) {
   app1 += exif;
   const std::string damaged = dir_.file("damaged.jpg");
   spill(damaged, jpeg.substr(0, 2) + app1 + jpeg.substr(2));
-  CliResult r = run_fdiwn({"upscale", "-i", damaged, "-o", dir_.file("d.png"), "-s", "2"});
+  // The note says so (Exiv2 skips the directory without an error).
+  const auto noted = [](const CliResult& result, const std::string& name, const std::string& part) {
+    const auto notes = file_record(parse_json(result), name).at("notes");
+    for (const auto& n : notes) {
+      if (n.get<std::string>().find(part) != std::string::npos) return true;
+    }
+    ADD_FAILURE() << "no note with '" << part << "': " << notes.dump();
+    return false;
+  };
+  CliResult r =
+      run_fdiwn({"upscale", "-i", damaged, "-o", dir_.file("d.png"), "-s", "2", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(cv::imread(dir_.file("d.png")).empty());
+  EXPECT_TRUE(noted(r, "damaged.jpg", "65535 entries"));
 
   std::string lying = icc_profile();
   lying[2] = 0x7f;  // 32 KiB claimed
@@ -183,9 +194,10 @@ TEST_F(Metadata, DamagedMetadataStillUpscales) {
                          "-ICC_Profile<=" + dir_.file("lying.icc"), liar})
                 .exit_code,
             0);
-  r = run_fdiwn({"upscale", "-i", liar, "-o", dir_.file("l.png"), "-s", "2"});
+  r = run_fdiwn({"upscale", "-i", liar, "-o", dir_.file("l.png"), "-s", "2", "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(cv::imread(dir_.file("l.png")).empty());
+  EXPECT_TRUE(noted(r, "liar.jpg", "ICC"));
 }
 
 }  // namespace

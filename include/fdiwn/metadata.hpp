@@ -25,6 +25,10 @@ struct ImageMetadata {
 /// The metadata of an image file's bytes (which the header prober has
 /// already accepted). Damaged metadata never stops the image: what cannot
 /// be read is left out, with a note saying why.
+///
+/// Process-wide: on first use, Exiv2's log handler is set to one that gives
+/// the messages of a thread inside one of these calls to that call's notes,
+/// and every other message to stderr, as Exiv2's default handler does.
 ImageMetadata read_metadata(const std::vector<unsigned char>& file,
                             std::vector<std::string>* notes = nullptr);
 
@@ -38,6 +42,9 @@ ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<u
 /// describes: orientation 1, pixel dimensions `size`, no thumbnail. A TIFF
 /// structure, little-endian.
 std::vector<unsigned char> exif_for_output(const ImageMetadata& metadata, cv::Size size);
+
+/// The libraries behind the metadata, for `fdiwn info`: "Exiv2 0.27.6".
+std::string metadata_library();
 
 /// True if files with this extension can hold metadata (JPEG, PNG, WebP,
 /// TIFF, AVIF; AVIF's is written by its encoder, see encode_image).

@@ -27,11 +27,56 @@ void lock_xmp(void* mutex, bool lock) {
   }
 }
 
+// Exiv2 reports what it skips in damaged metadata (an IFD running past its
+// block, a lying count) through its log, not by throwing. While a call here
+// runs, its thread's messages are collected into that call's notes; other
+// messages go where Exiv2 always sends them (stderr).
+thread_local std::vector<std::string>* exiv2_messages = nullptr;
+
+void route_exiv2_message(int level, const char* message) {
+  if (exiv2_messages == nullptr) {
+    Exiv2::LogMsg::defaultHandler(level, message);
+    return;
+  }
+  std::string text = message ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (!text.empty()) exiv2_messages->push_back(text);
+}
+
 void init_exiv2() {
   static std::mutex xmp_mutex;
   static std::once_flag once;
-  std::call_once(once, [] { Exiv2::XmpParser::initialize(lock_xmp, &xmp_mutex); });
+  std::call_once(once, [] {
+    Exiv2::XmpParser::initialize(lock_xmp, &xmp_mutex);
+    Exiv2::LogMsg::setHandler(route_exiv2_message);
+  });
 }
+
+// Collects the thread's Exiv2 messages for its lifetime and gives them, as
+// one note, to `notes`.
+class Exiv2Messages {
+ public:
+  explicit Exiv2Messages(std::vector<std::string>* notes) : notes_(notes) {
+    init_exiv2();
+    previous_ = exiv2_messages;
+    exiv2_messages = &messages_;
+  }
+  ~Exiv2Messages() {
+    exiv2_messages = previous_;
+    if (notes_ == nullptr || messages_.empty()) return;
+    std::string text = "its metadata is damaged; what could not be read is left out (Exiv2: ";
+    for (size_t i = 0; i < messages_.size() && i < 3; ++i) text += (i ? "; " : "") + messages_[i];
+    if (messages_.size() > 3) text += "; ...";
+    notes_->push_back(text + ")");
+  }
+  Exiv2Messages(const Exiv2Messages&) = delete;
+  Exiv2Messages& operator=(const Exiv2Messages&) = delete;
+
+ private:
+  std::vector<std::string>* notes_;
+  std::vector<std::string>* previous_;
+  std::vector<std::string> messages_;
+};
 
 void note(std::vector<std::string>* notes, const std::string& text) {
   if (notes) notes->push_back(text);
@@ -147,6 +192,10 @@ std::string ImageMetadata::kinds() const {
   return s;
 }
 
+std::string metadata_library() {
+  return "Exiv2 " + Exiv2::versionString() + " (WebP: libwebpmux; HEIF/AVIF: libheif)";
+}
+
 bool can_hold_metadata(const std::string& extension) {
   const std::string e = lower_extension(extension);
   return e == "jpg" || e == "jpeg" || e == "jpe" || e == "png" || e == "webp" || e == "tif" ||
@@ -162,7 +211,7 @@ std::vector<unsigned char> exif_for_output(const ImageMetadata& metadata, cv::Si
 
 ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<unsigned char> icc,
                                   std::string xmp, std::vector<std::string>* notes) {
-  init_exiv2();
+  const Exiv2Messages messages(notes);
   ImageMetadata m;
   m.icc = std::move(icc);
   m.xmp = std::move(xmp);
@@ -182,7 +231,7 @@ ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<u
 
 ImageMetadata read_metadata(const std::vector<unsigned char>& file,
                             std::vector<std::string>* notes) {
-  init_exiv2();
+  const Exiv2Messages messages(notes);
   ImageMetadata m;
   try {
     auto image = Exiv2::ImageFactory::open(file.data(), static_cast<long>(file.size()));
@@ -214,7 +263,7 @@ void embed_metadata(std::vector<unsigned char>& encoded, const std::string& exte
     note(notes, "its " + metadata.kinds() + " not kept: " + ext + " files cannot hold them");
     return;
   }
-  init_exiv2();
+  const Exiv2Messages messages(notes);
   try {
     if (ext == "webp") {
       embed_webp(encoded, metadata, size, notes);

@@ -11,6 +11,7 @@
 #include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/image_io.hpp"
+#include "fdiwn/metadata.hpp"
 #include "fdiwn/upscaler.hpp"
 #include "fdiwn/version.hpp"
 
@@ -81,6 +82,7 @@ int run_info(const InfoArgs& args) {
       }
       doc["weights"].push_back(j);
     }
+    doc["metadata"] = metadata_library();
     doc["formats"] = nlohmann::json::array();
     for (const auto& f : formats) {
       doc["formats"].push_back({{"name", f.name},
@@ -104,6 +106,7 @@ int run_info(const InfoArgs& args) {
         std::printf("  x%d  not usable: %s\n", w.scale, w.error.c_str());
       }
     }
+    std::printf("metadata (EXIF, ICC, XMP, IPTC): %s\n", metadata_library().c_str());
     std::printf("image formats (extensions read / written; library):\n");
     for (const auto& f : formats) {
       std::printf("  %-12s %s / %s; %s\n", f.name.c_str(), f.read_extensions.c_str(),
