@@ -56,6 +56,20 @@ struct ReadLimits {
   std::function<bool()> stop;
 };
 
+/// Reads a stream (standard input, a pipe) from `fd` to its end, or until
+/// `up_to` bytes, after the bytes already read in `head`. Throws FileError
+/// naming `name` past `limits.max_bytes` or on a read error, Cancelled when
+/// `limits.stop` says so (polled while no data comes, every 0.1 s).
+std::vector<unsigned char> read_stream(int fd, const std::string& name,
+                                       const ReadLimits& limits = {},
+                                       std::vector<unsigned char> head = {},
+                                       std::size_t up_to = static_cast<std::size_t>(-1));
+
+/// Writes all of `bytes` to `fd` (standard output, a pipe). Throws FileError
+/// naming `name` if the reader closed it (with SIGPIPE ignored) or a write
+/// fails.
+void write_stream(int fd, const std::string& name, const std::vector<unsigned char>& bytes);
+
 /// A regular file open for reading. Move-only; closes on destruction.
 class InputFile {
  public:

@@ -55,6 +55,11 @@ struct LoadedImage {
 /// stop flag was raised while reading.
 LoadedImage read_image(const std::string& path, const ReadOptions& options = {});
 
+/// The same from a stream (standard input, a pipe) on `fd`, read to its
+/// end: the header checks run on its first bytes before the rest is read;
+/// the size limit applies as it is read. `name` names it in errors.
+LoadedImage read_image_stream(int fd, const std::string& name, const ReadOptions& options = {});
+
 /// The same from the file's bytes (`path` only names it in errors).
 LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::string& path,
                          const ReadOptions& options = {});

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -194,6 +195,54 @@ std::vector<unsigned char> InputFile::read_all(const ReadLimits& limits,
   }
   bytes.resize(got);
   return bytes;
+}
+
+std::vector<unsigned char> read_stream(int fd, const std::string& name, const ReadLimits& limits,
+                                       std::vector<unsigned char> head, std::size_t up_to) {
+  std::vector<unsigned char> bytes = std::move(head);
+  while (bytes.size() < up_to) {
+    if (limits.stop && limits.stop()) throw Cancelled();
+    // Waits in slices, so that a stop request is seen while no data comes.
+    pollfd ready{fd, POLLIN, 0};
+    const int polled = ::poll(&ready, 1, 100);
+    if (polled < 0 && errno != EINTR) fail(name, "read error", errno);
+    if (polled <= 0) continue;
+    const std::size_t got = bytes.size();
+    const std::size_t want = std::min(kChunk, up_to - got);
+    bytes.resize(got + want);
+    const ssize_t r = ::read(fd, bytes.data() + got, want);
+    if (r < 0) {
+      bytes.resize(got);
+      if (errno == EINTR || errno == EAGAIN) continue;
+      fail(name, "read error", errno);
+    }
+    bytes.resize(got + static_cast<std::size_t>(r));
+    if (r == 0) break;  // the end of the stream
+    if (limits.max_bytes > 0 && bytes.size() > limits.max_bytes) {
+      throw FileError(name, "the stream is more than " +
+                                (limits.max_bytes_reason.empty() ? size_text(limits.max_bytes)
+                                                                 : limits.max_bytes_reason) +
+                                " allows; the rest was not read");
+    }
+  }
+  return bytes;
+}
+
+void write_stream(int fd, const std::string& name, const std::vector<unsigned char>& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        pollfd ready{fd, POLLOUT, 0};
+        ::poll(&ready, 1, 100);
+        continue;
+      }
+      fail(name, errno == EPIPE ? "the reader closed it" : "write error", errno);
+    }
+    done += static_cast<std::size_t>(w);
+  }
 }
 
 std::vector<unsigned char> read_file(const std::string& path, const ReadLimits& limits) {

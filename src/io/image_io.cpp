@@ -215,6 +215,39 @@ LoadedImage read_image(const std::string& path, const ReadOptions& options) {
   }
 }
 
+LoadedImage read_image_stream(int fd, const std::string& name, const ReadOptions& options) {
+  try {
+    // The header first, from the first bytes, as for a file: what it
+    // claims is checked before the rest of the stream is read.
+    std::vector<unsigned char> head = read_stream(fd, name, options.file, {}, kHeadBytes);
+    if (head.empty()) throw ImageError(name, "the stream is empty (no image came)");
+    const bool whole = head.size() < kHeadBytes;
+    const uint64_t known_size = whole ? head.size() : std::numeric_limits<uint64_t>::max();
+    // A stream cannot be read out of order: a TIFF directory beyond the
+    // first bytes is read with the rest.
+    const ReadAt in_head = [&head](uint64_t offset, size_t n) {
+      if (offset >= head.size()) return std::vector<unsigned char>();
+      const auto from = head.begin() + static_cast<std::ptrdiff_t>(offset);
+      return std::vector<unsigned char>(
+          from, from + static_cast<std::ptrdiff_t>(std::min<uint64_t>(n, head.size() - offset)));
+    };
+    std::optional<ImageProbe> header;
+    try {
+      header = probe_header(head.data(), head.size(), known_size, in_head, name);
+    } catch (const ImageError&) {
+      if (whole) throw;
+    }
+    if (header) admit(*header, head.size(), options, name);
+    const std::vector<unsigned char> bytes =
+        whole ? std::move(head) : read_stream(fd, name, options.file, std::move(head));
+    const ImageProbe probe = probe_image(bytes, name);
+    if (!header) admit(probe, bytes.size(), options, name);
+    return decode_admitted(bytes, probe, options, name);
+  } catch (const FileError& e) {
+    throw ImageError(name, e.reason());
+  }
+}
+
 LoadedImage decode_image(const std::vector<unsigned char>& bytes, const std::string& path,
                          const ReadOptions& options) {
   if (bytes.empty()) throw ImageError(path, "the file is empty");

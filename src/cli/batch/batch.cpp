@@ -1,5 +1,7 @@
 #include "cli/batch/batch.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -35,6 +37,16 @@ const char* to_string(FileStatus status) {
 }
 
 namespace {
+
+// A path for messages: "-" as the stream it stands for.
+std::string where(const std::string& path, const char* stream) {
+  return is_stream(path) ? stream : path;
+}
+
+// The extension that names the output's format: -f's for standard output.
+std::string output_extension(const Job& job) {
+  return job.format.empty() ? fs::path(job.output).extension().string() : "." + job.format;
+}
 
 // An image between two stages (decoded, then upscaled): its pixels, and the
 // memory it holds in the gate until it leaves the pipeline.
@@ -107,6 +119,7 @@ class Batch {
       refuse(job.problem);
       return false;
     }
+    if (is_stream(job.output)) return true;
     const PathInfo out = inspect_path(job.output);
     switch (out.kind) {
       case PathKind::Regular:
@@ -140,7 +153,7 @@ class Batch {
       ReadOptions read = options_.read;
       read.file.stop = options_.stop;
       read.metadata = options_.keep_metadata;
-      const std::string ext = fs::path(jobs_[i].output).extension().string();
+      const std::string ext = output_extension(jobs_[i]);
       read.on_header = [&](const ImageProbe& probe, std::size_t bytes_needed) {
         // Refused before the work if the result cannot be written.
         const bool swapped = orientation_to_apply(probe) >= 5;
@@ -152,7 +165,9 @@ class Batch {
         d.held = MemoryHold::acquire(gate_, bytes_needed);
       };
       try {
-        LoadedImage image = read_image(jobs_[i].input, read);
+        LoadedImage image = is_stream(jobs_[i].input)
+                                ? read_image_stream(STDIN_FILENO, "standard input", read)
+                                : read_image(jobs_[i].input, read);
         d.pixels = std::move(image.pixels);
         d.metadata = std::move(image.metadata);
         r.notes = std::move(image.notes);
@@ -163,7 +178,7 @@ class Batch {
         cancel(i, std::move(r), "not processed: interrupted");
         continue;
       } catch (...) {
-        fail(i, std::move(r), std::current_exception(), jobs_[i].input);
+        fail(i, std::move(r), std::current_exception(), where(jobs_[i].input, "standard input"));
         continue;
       }
       // The file's bytes and the decoder's buffers are gone: only the pixels
@@ -269,23 +284,28 @@ class Batch {
       FileResult& r = u->result;
       try {
         const Job& job = jobs_[u->index];
-        const std::string ext = fs::path(job.output).extension().string();
+        const std::string ext = output_extension(job);
         const cv::Mat fitted = fit_to_format(u->pixels, ext, &r.notes);
         const auto bytes =
             encode_image(fitted, ext, options_.write, job.output, &u->metadata, &r.notes);
-        const fs::path parent = fs::path(job.output).parent_path();
-        std::error_code ec;
-        if (!parent.empty() && !fs::is_directory(parent, ec)) {
-          fs::create_directories(parent, ec);
-          if (ec) throw ImageError(job.output, "cannot create the folder: " + ec.message());
+        if (is_stream(job.output)) {
+          write_stream(STDOUT_FILENO, "standard output", bytes);
+        } else {
+          const fs::path parent = fs::path(job.output).parent_path();
+          std::error_code ec;
+          if (!parent.empty() && !fs::is_directory(parent, ec)) {
+            fs::create_directories(parent, ec);
+            if (ec) throw ImageError(job.output, "cannot create the folder: " + ec.message());
+          }
+          write_file(job.output, bytes, &options_.temp_files);
         }
-        write_file(job.output, bytes, &options_.temp_files);
         r.status = FileStatus::Done;
         r.error.clear();
       } catch (...) {
         r.seconds = seconds_since(u->start);
         u->held.release();
-        fail(u->index, std::move(r), std::current_exception(), jobs_[u->index].output);
+        fail(u->index, std::move(r), std::current_exception(),
+             where(jobs_[u->index].output, "standard output"));
         continue;
       }
       r.seconds = seconds_since(u->start);

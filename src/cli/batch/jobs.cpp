@@ -194,6 +194,50 @@ std::string expand_name(const std::string& pattern, const std::string& stem, con
   return out;
 }
 
+namespace {
+
+// One image through standard input (-i -) or output (-o -), or both.
+JobList stream_job(const JobRequest& request) {
+  const std::string& in = request.inputs[0];
+  if (request.inputs.size() != 1) {
+    throw InvalidArgument(is_stream(request.output)
+                              ? "-o -: standard output takes one image; give one input file"
+                              : "-i -: standard input is one image; give no other input");
+  }
+  std::error_code ec;
+  if (!is_stream(in) && fs::is_directory(in, ec)) {
+    throw InvalidArgument(in + ": is a folder; -o - writes one image to standard output");
+  }
+  Job job{in, request.output, is_stream(in) ? "standard input" : in, "", ""};
+  JobList list;
+  list.output_folder = ".";
+  if (is_stream(request.output)) {
+    job.format = request.format.empty() ? "png" : lower(request.format);
+    list.jobs.push_back(job);
+    return list;
+  }
+  const std::string ext = extension_of(request.output);
+  if (fs::is_directory(request.output, ec) || request.output.back() == '/') {
+    throw InvalidArgument(request.output + ": is a folder; -i - needs an output file or -o -");
+  }
+  if (!is_writable_extension(ext)) {
+    throw InvalidArgument(request.output + (ext.empty()
+                                                ? ": no extension to choose the image format from"
+                                                : ": cannot write ." + ext + " images"));
+  }
+  if (!request.format.empty() && format_of_extension(ext) != format_of_extension(request.format)) {
+    throw InvalidArgument(request.output + ": the extension does not match --format " +
+                          request.format);
+  }
+  const fs::path out(request.output);
+  list.output_folder = out.has_parent_path() ? out.parent_path().string() : ".";
+  if (const auto problem = output_path_problem(request.output)) job.problem = *problem;
+  list.jobs.push_back(job);
+  return list;
+}
+
+}  // namespace
+
 JobList list_jobs(const JobRequest& request) {
   if (request.inputs.empty()) throw InvalidArgument("no input given (-i)");
   if (request.output.empty()) throw InvalidArgument("-o is empty: give an output file or folder");
@@ -202,8 +246,11 @@ JobList list_jobs(const JobRequest& request) {
   }
   if (!request.format.empty() && !is_writable_extension(request.format)) {
     throw InvalidArgument("--format " + request.format +
-                          ": cannot write that format (png, jpg, webp, tiff, bmp, ppm, pgm)");
+                          ": cannot write that format (png, jpg, webp, avif, tiff, bmp, ppm, pgm)");
   }
+  const bool streams = is_stream(request.output) ||
+                       std::any_of(request.inputs.begin(), request.inputs.end(), is_stream);
+  if (streams) return stream_job(request);
   const std::string pattern = request.name_pattern.empty() ? "{name}.{ext}" : request.name_pattern;
   const fs::path out(request.output);
   std::error_code ec;
@@ -240,7 +287,7 @@ JobList list_jobs(const JobRequest& request) {
                                                   ? ": no extension to choose the image format from"
                                                   : ": cannot write ." + ext + " images"));
     }
-    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], ""});
+    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], "", ""});
     list.output_folder = out.has_parent_path() ? out.parent_path().string() : ".";
   } else {
     // "out/" -> "out", for messages.
@@ -270,7 +317,7 @@ JobList list_jobs(const JobRequest& request) {
       }
       const fs::path dest = out / f.relative.parent_path() / name;
       list.jobs.push_back(
-          {f.file.string(), dest.lexically_normal().string(), f.relative.string(), ""});
+          {f.file.string(), dest.lexically_normal().string(), f.relative.string(), "", ""});
       from_folder.push_back(f.from_folder);
     }
     drop_earlier_outputs(list.jobs, from_folder, list.skipped);

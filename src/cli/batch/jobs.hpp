@@ -22,7 +22,15 @@ struct Job {
   /// Why the output cannot be written (a name too long for its file system),
   /// found before any work; the job then fails at once.
   std::string problem;
+  /// The output format's extension ("png"), where the output's name cannot
+  /// say it (-o -: standard output); empty otherwise.
+  std::string format;
 };
+
+/// "-" as an input or output: standard input or output.
+inline bool is_stream(const std::string& path) {
+  return path == "-";
+}
 
 struct JobList {
   std::vector<Job> jobs;

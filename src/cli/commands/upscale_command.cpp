@@ -54,9 +54,12 @@ void check_output_folder(const std::string& dir) {
 
 CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   auto* cmd = app.add_subcommand("upscale", "Upscale images x2, x3 or x4 (files or folders)");
-  cmd->add_option("-i,--input", args.inputs, "Input images and/or folders")->required();
+  cmd->add_option("-i,--input", args.inputs,
+                  "Input images and/or folders; - reads one image from standard input")
+      ->required();
   cmd->add_option("-o,--output", args.output,
-                  "Output file (one input file) or folder (several inputs, or a folder)")
+                  "Output file (one input file) or folder (several inputs, or a folder); - writes "
+                  "one image to standard output (format from -f, PNG by default)")
       ->required();
   cmd->add_option("-s,--scale", args.scale, "Upscaling factor")
       ->check(CLI::IsMember({2, 3, 4}))
@@ -109,7 +112,8 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
       ->capture_default_str();
   cmd->add_flag("--overwrite", args.overwrite,
                 "Redo outputs that exist (default: skip them, so a re-run resumes)");
-  cmd->add_flag("--json", args.json, "Print a JSON summary on stdout at the end");
+  cmd->add_flag("--json", args.json,
+                "Print a JSON summary on stdout at the end (on stderr with -o -)");
   cmd->add_option("--shard", args.shard,
                   "Process only shard K of N of the inputs (K/N, 0-based), or 'slurm' for this "
                   "job array task; shards never overlap, whatever is added later");
@@ -127,10 +131,12 @@ namespace {
 constexpr int64_t kSideBySidePixels = 100000;
 
 // A failure to deliver it (a closed pipe) is reported once, by main, which
-// checks standard output at the end of every command.
-void write_json(const std::string& doc) {
-  std::fwrite(doc.data(), 1, doc.size(), stdout);
-  std::fflush(stdout);
+// checks standard output at the end of every command. With -o - standard
+// output carries the image: the report goes to standard error.
+void write_json(const UpscaleArgs& args, const std::string& doc) {
+  std::FILE* out = is_stream(args.output) ? stderr : stdout;
+  std::fwrite(doc.data(), 1, doc.size(), out);
+  std::fflush(out);
 }
 
 JobRequest job_request(const UpscaleArgs& args) {
@@ -237,7 +243,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     // After the weights: a run that cannot load them leaves nothing behind.
     // Outputs written in place (a FIFO, /dev/null) need no writable folder.
     const bool needs_folder = std::any_of(list.jobs.begin(), list.jobs.end(), [](const Job& j) {
-      return inspect_path(j.output).kind != PathKind::Stream;
+      return !is_stream(j.output) && inspect_path(j.output).kind != PathKind::Stream;
     });
     if (needs_folder) check_output_folder(list.output_folder);
     Reporter reporter(list.jobs.size(), status_line, threads);
@@ -257,7 +263,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     run.interrupted = interrupted;
     run.exit_code = code;
     run.shard = shard.text();
-    write_json(json_report(run, results));
+    write_json(args, json_report(run, results));
   }
   return code;
 }
@@ -275,7 +281,7 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
       run.exit_code = exit_code_for(e);
       run.interrupted = run.exit_code == kExitInterrupted;
       run.error = e.what();
-      write_json(json_report(run, {}));
+      write_json(args, json_report(run, {}));
     }
     throw;
   }
