@@ -11,6 +11,8 @@
 #include <new>
 #include <thread>
 
+#include <opencv2/imgproc.hpp>
+
 #include "cli/batch/pipeline.hpp"
 #include "cli/report/failure.hpp"
 #include "fdiwn/errors.hpp"
@@ -157,10 +159,10 @@ class Batch {
       read.on_header = [&](const ImageProbe& probe, std::size_t bytes_needed) {
         // Refused before the work if the result cannot be written.
         const bool swapped = orientation_to_apply(probe) >= 5;
-        const int scale = upscaler_.scale();
+        const cv::Size shown(swapped ? probe.height : probe.width,
+                             swapped ? probe.width : probe.height);
         check_encodable(ext,
-                        cv::Size((swapped ? probe.height : probe.width) * scale,
-                                 (swapped ? probe.width : probe.height) * scale),
+                        plan_size(options_.size, shown, upscaler_.scale(), jobs_[i].input).target,
                         jobs_[i].output);
         d.held = MemoryHold::acquire(gate_, bytes_needed);
       };
@@ -249,12 +251,35 @@ class Batch {
           std::lock_guard<std::mutex> lock(observer_mutex_);
           observer_.started(d->index, jobs_[d->index], d->pixels.size(), plan, r.threads);
         }
-        out = upscaler.upscale(d->pixels, options_.mode, [this, small](double f) {
-          if (options_.stop()) throw Cancelled();
-          if (small) return;
-          std::lock_guard<std::mutex> lock(observer_mutex_);
-          observer_.progress(f);
-        });
+        const SizePlan size =
+            plan_size(options_.size, d->pixels.size(), upscaler.scale(), jobs_[d->index].input);
+        for (int pass = 0; pass < size.passes; ++pass) {
+          const cv::Mat& in = pass == 0 ? d->pixels : out;
+          out = upscaler.upscale(in, options_.mode, [&, pass](double f) {
+            if (options_.stop()) throw Cancelled();
+            if (small) return;
+            std::lock_guard<std::mutex> lock(observer_mutex_);
+            observer_.progress((pass + f) / size.passes);
+          });
+        }
+        if (size.resize) {
+          // Area averaging: the high-quality way down (no ringing, no
+          // aliasing), the result of a larger network pass.
+          cv::Mat fitted;
+          cv::resize(out, fitted, size.target, 0, 0, cv::INTER_AREA);
+          out = fitted;
+        }
+        r.passes = size.passes;
+        r.resized = size.resize;
+        if (size.passes > 1 || size.resize) {
+          const int s = upscaler.scale();
+          r.notes.push_back(std::to_string(size.passes) + " network pass" +
+                            (size.passes > 1 ? "es" : "") + " at x" + std::to_string(s) +
+                            (size.resize
+                                 ? ", then resized to " + std::to_string(size.target.width) + "x" +
+                                       std::to_string(size.target.height) + " (area)"
+                                 : ""));
+        }
         r.upscale_seconds = seconds_since(start);
       } catch (const Cancelled&) {
         cancel(d->index, std::move(r), "not finished: interrupted");

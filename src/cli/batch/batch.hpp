@@ -11,6 +11,7 @@
 #include <opencv2/core/types.hpp>
 
 #include "cli/batch/jobs.hpp"
+#include "cli/batch/output_size.hpp"
 #include "fdiwn/files.hpp"
 #include "fdiwn/image_io.hpp"
 #include "fdiwn/upscaler.hpp"
@@ -30,6 +31,8 @@ struct FileResult {
   double seconds = 0;          ///< read start to output written
   double upscale_seconds = 0;  ///< the network alone
   int threads = 0;             ///< threads the network ran on (1: side by side with others)
+  int passes = 0;              ///< network passes (2 for --outscale beyond the scale)
+  bool resized = false;        ///< the network's result resized to the asked size
   std::vector<std::string> notes;
 };
 
@@ -40,6 +43,9 @@ struct BatchOptions {
   /// Carry each input's EXIF, ICC profile, XMP and IPTC into its output.
   bool keep_metadata = true;
   Mode mode = Mode::Auto;
+  /// --outscale, --width, --height: passes of the network, then an area
+  /// resize to the exact size.
+  OutputSize size;
   std::size_t max_memory = 0;  ///< bytes for everything the batch holds
   /// Up to this many images run side by side, one thread each (each on a
   /// single-thread copy of the Upscaler, made when first needed), if they

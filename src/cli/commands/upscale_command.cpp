@@ -21,6 +21,7 @@
 #include "cli/process/exit_codes.hpp"
 #include "cli/process/signals.hpp"
 #include "cli/report/json_report.hpp"
+#include "cli/report/library_messages.hpp"
 #include "cli/report/reporter.hpp"
 #include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
@@ -61,9 +62,23 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
                   "Output file (one input file) or folder (several inputs, or a folder); - writes "
                   "one image to standard output (format from -f, PNG by default)")
       ->required();
-  cmd->add_option("-s,--scale", args.scale, "Upscaling factor")
-      ->check(CLI::IsMember({2, 3, 4}))
-      ->capture_default_str();
+  auto* scale = cmd->add_option("-s,--scale", args.scale, "Upscaling factor (the network's)")
+                    ->check(CLI::IsMember({2, 3, 4}))
+                    ->capture_default_str();
+  auto* outscale =
+      cmd->add_option("--outscale", args.outscale,
+                      "Any factor from 1 to 16: the network at the smallest scale that reaches "
+                      "it (in two passes beyond 4), then an area resize to the exact size")
+          ->check(CLI::Range(1.0, 16.0))
+          ->excludes(scale);
+  cmd->add_option("--width", args.width,
+                  "Output width in pixels (the height keeps the aspect ratio; with "
+                  "--height: fit inside both): passes at -s, then an area resize")
+      ->check(CLI::PositiveNumber)
+      ->excludes(outscale);
+  cmd->add_option("--height", args.height, "Output height in pixels (see --width)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(outscale);
   cmd->add_flag("-r,--recursive", args.recursive,
                 "Descend into sub-folders; the output folder mirrors the tree");
   cmd->add_option("-f,--format", args.format,
@@ -134,7 +149,9 @@ constexpr int64_t kSideBySidePixels = 100000;
 // checks standard output at the end of every command. With -o - standard
 // output carries the image: the report goes to standard error.
 void write_json(const UpscaleArgs& args, const std::string& doc) {
-  std::FILE* out = is_stream(args.output) ? stderr : stdout;
+  // (The process's stderr is captured for library messages: the report
+  // goes to the stream the log writes to.)
+  std::FILE* out = is_stream(args.output) ? log_stream() : stdout;
   std::fwrite(doc.data(), 1, doc.size(), out);
   std::fflush(out);
 }
@@ -146,13 +163,13 @@ JobRequest job_request(const UpscaleArgs& args) {
   request.recursive = args.recursive;
   request.format = args.format;
   request.name_pattern = args.name_pattern;
-  request.scale = args.scale;
+  request.scale = args.outscale > 0 ? scale_for_factor(args.outscale) : args.scale;
   return request;
 }
 
 UpscalerOptions upscaler_options(const UpscaleArgs& args, std::size_t memory_budget) {
   UpscalerOptions options;
-  options.scale = args.scale;
+  options.scale = args.outscale > 0 ? scale_for_factor(args.outscale) : args.scale;
   options.weights_path = args.weights;
   options.threads = args.threads;
   options.mode = args.mode;
@@ -165,7 +182,7 @@ UpscalerOptions upscaler_options(const UpscaleArgs& args, std::size_t memory_bud
 
 RunInfo run_info(const UpscaleArgs& args) {
   RunInfo run;
-  run.scale = args.scale;
+  run.scale = args.outscale > 0 ? scale_for_factor(args.outscale) : args.scale;
   run.mode = to_string(args.mode);
   run.tta = args.tta;
   run.shard = args.shard.empty() ? "0/1" : args.shard;
@@ -209,6 +226,9 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   batch.overwrite = args.overwrite;
   batch.keep_metadata = args.metadata == "keep";
   batch.mode = args.mode;
+  batch.size.factor = args.outscale;
+  batch.size.width = args.width;
+  batch.size.height = args.height;
   batch.write.quality = args.quality;
   batch.stop = stop_requested;
   batch.temp_files.created = register_temp_file;

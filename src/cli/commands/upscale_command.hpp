@@ -16,6 +16,9 @@ struct UpscaleArgs {
   std::vector<std::string> inputs;
   std::string output;
   int scale = 4;
+  double outscale = 0;  ///< --outscale (0: none)
+  int width = 0;        ///< --width (0: none)
+  int height = 0;       ///< --height
   bool recursive = false;
   std::string format;
   int quality = 95;

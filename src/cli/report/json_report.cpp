@@ -30,6 +30,9 @@ std::string json_report(const RunInfo& run, const std::vector<FileResult>& resul
          r.status == FileStatus::Done ? nlohmann::json(r.seconds) : nlohmann::json(nullptr)},
         {"threads",
          r.status == FileStatus::Done ? nlohmann::json(r.threads) : nlohmann::json(nullptr)},
+        {"network_passes",
+         r.status == FileStatus::Done ? nlohmann::json(r.passes) : nlohmann::json(nullptr)},
+        {"resized", r.status == FileStatus::Done && r.resized},
         {"error", r.status == FileStatus::Done ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
         {"notes", r.notes},
     };

@@ -41,9 +41,7 @@ void log_lines(int fd) {
   }
 }
 
-}  // namespace
-
-std::FILE* log_stream() {
+std::FILE* open_log_stream() {
   if (!kCapture) return stderr;
   const int copy = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) return stderr;
@@ -54,6 +52,15 @@ std::FILE* log_stream() {
   }
   std::setvbuf(stream, nullptr, _IONBF, 0);  // as stderr: nothing held back
   g_original = copy;
+  return stream;
+}
+
+}  // namespace
+
+std::FILE* log_stream() {
+  // Made on the first call, before standard error is captured; the same
+  // stream after.
+  static std::FILE* const stream = open_log_stream();
   return stream;
 }
 

@@ -12,7 +12,8 @@
 namespace fdiwn::cli {
 
 /// A stream on the original standard error, for the log to write to
-/// (stderr itself in sanitizer builds). Call once, before the log is set up.
+/// (stderr itself in sanitizer builds). First called before the log is set
+/// up (and standard error captured); later calls return the same stream.
 std::FILE* log_stream();
 
 /// Moves standard error to the pipe and starts the thread that logs what
