@@ -187,9 +187,14 @@ cv::Mat decode_heif(const std::vector<unsigned char>& bytes, int64_t max_pixels,
   }
   const Image image(raw_image);
   const int got_bits = heif_image_get_bits_per_pixel_range(image.get(), heif_channel_interleaved);
-  cv::Mat pixels =
-      to_mat(image.get(), heif_image_get_width(image.get(), heif_channel_interleaved),
-             heif_image_get_height(image.get(), heif_channel_interleaved), alpha, got_bits);
+  const int got_width = heif_image_get_width(image.get(), heif_channel_interleaved);
+  const int got_height = heif_image_get_height(image.get(), heif_channel_interleaved);
+  int stride = 0;
+  if (got_width <= 0 || got_height <= 0 || got_bits <= 0 || got_bits > 16 ||
+      heif_image_get_plane_readonly(image.get(), heif_channel_interleaved, &stride) == nullptr) {
+    throw ImageError(path, "cannot decode the image: libheif gave no interleaved RGB plane");
+  }
+  cv::Mat pixels = to_mat(image.get(), got_width, got_height, alpha, got_bits);
   if (got_bits > 8 && got_bits < 16) {
     notes.push_back(std::to_string(got_bits) + "-bit samples read as 16-bit");
   }
