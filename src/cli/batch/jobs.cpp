@@ -308,7 +308,7 @@ JobList list_jobs(const JobRequest& request) {
       if (!is_writable_extension(name_ext)) {
         throw InvalidArgument("--name '" + pattern + "' makes '" + name +
                               "', whose extension is not an image format fdiwn writes (png, jpg, "
-                              "webp, tiff, bmp, ppm, pgm); end the pattern with .{ext}");
+                              "webp, avif, tiff, bmp, ppm, pgm); end the pattern with .{ext}");
       }
       if (!request.format.empty() &&
           format_of_extension(name_ext) != format_of_extension(request.format)) {
