@@ -39,10 +39,19 @@ using Handle = std::unique_ptr<heif_image_handle, HandleDeleter>;
 using Image = std::unique_ptr<heif_image, ImageDeleter>;
 using Encoder = std::unique_ptr<heif_encoder, EncoderDeleter>;
 
-void check(const heif_error& e, const std::string& path, const std::string& doing) {
-  if (e.code != heif_error_Ok) {
-    throw ImageError(path, doing + ": " + (e.message ? e.message : "libheif error"));
+// libheif's message as one line: some end with a newline, and a hostile
+// file's bytes may appear in them.
+std::string one_line(const char* message) {
+  std::string text = message ? message : "libheif error";
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
   }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+void check(const heif_error& e, const std::string& path, const std::string& doing) {
+  if (e.code != heif_error_Ok) throw ImageError(path, doing + ": " + one_line(e.message));
 }
 
 std::vector<unsigned char> metadata_block(const heif_image_handle* h, heif_item_id id) {
