@@ -173,6 +173,15 @@ std::vector<unsigned char> encoded_exif(const Exiv2::ExifData& exif) {
   return std::vector<unsigned char>(blob.begin(), blob.end());
 }
 
+// The EXIF an input gives its outputs: all but its own layout tags; empty
+// if nothing is left.
+std::vector<unsigned char> kept_exif(Exiv2::ExifData exif) {
+  for (auto it = exif.begin(); it != exif.end();) {
+    it = is_layout_tag(*it) ? exif.erase(it) : std::next(it);
+  }
+  return exif.empty() ? std::vector<unsigned char>() : encoded_exif(exif);
+}
+
 std::vector<unsigned char> bytes_of(const Exiv2::DataBuf& b) {
   return b.size_ > 0 ? std::vector<unsigned char>(b.pData_, b.pData_ + b.size_)
                      : std::vector<unsigned char>();
@@ -219,10 +228,7 @@ ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<u
   try {
     Exiv2::ExifData data;
     Exiv2::ExifParser::decode(data, exif.data(), static_cast<uint32_t>(exif.size()));
-    for (auto it = data.begin(); it != data.end();) {
-      it = is_layout_tag(*it) ? data.erase(it) : std::next(it);
-    }
-    if (!data.empty()) m.exif = encoded_exif(data);
+    m.exif = kept_exif(std::move(data));
   } catch (const std::exception& e) {
     note(notes, std::string("its EXIF could not be read and is not kept (") + e.what() + ")");
   }
@@ -237,11 +243,7 @@ ImageMetadata read_metadata(const std::vector<unsigned char>& file,
     auto image = Exiv2::ImageFactory::open(file.data(), static_cast<long>(file.size()));
     if (image.get() == nullptr) return m;
     image->readMetadata();
-    Exiv2::ExifData exif = image->exifData();
-    for (auto it = exif.begin(); it != exif.end();) {
-      it = is_layout_tag(*it) ? exif.erase(it) : std::next(it);
-    }
-    if (!exif.empty()) m.exif = encoded_exif(exif);
+    m.exif = kept_exif(image->exifData());
     if (image->iccProfileDefined()) m.icc = bytes_of(*image->iccProfile());
     m.xmp = image->xmpPacket();
     if (!image->iptcData().empty()) m.iptc = bytes_of(Exiv2::IptcParser::encode(image->iptcData()));

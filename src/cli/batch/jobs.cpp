@@ -196,6 +196,26 @@ std::string expand_name(const std::string& pattern, const std::string& stem, con
 
 namespace {
 
+// The checks the name of a single output file passes (-o FILE): its
+// extension names a format fdiwn writes, and the one --format asks for.
+void check_output_file_name(const JobRequest& request) {
+  const std::string ext = extension_of(request.output);
+  if (!request.format.empty() && format_of_extension(ext) != format_of_extension(request.format)) {
+    throw InvalidArgument(request.output + ": the extension does not match --format " +
+                          request.format);
+  }
+  if (!is_writable_extension(ext)) {
+    throw InvalidArgument(request.output + (ext.empty()
+                                                ? ": no extension to choose the image format from"
+                                                : ": cannot write ." + ext + " images"));
+  }
+}
+
+std::string folder_of_file(const std::string& output) {
+  const fs::path out(output);
+  return out.has_parent_path() ? out.parent_path().string() : ".";
+}
+
 // One image through standard input (-i -) or output (-o -), or both.
 JobList stream_job(const JobRequest& request) {
   const std::string& in = request.inputs[0];
@@ -216,21 +236,11 @@ JobList stream_job(const JobRequest& request) {
     list.jobs.push_back(job);
     return list;
   }
-  const std::string ext = extension_of(request.output);
   if (fs::is_directory(request.output, ec) || request.output.back() == '/') {
     throw InvalidArgument(request.output + ": is a folder; -i - needs an output file or -o -");
   }
-  if (!is_writable_extension(ext)) {
-    throw InvalidArgument(request.output + (ext.empty()
-                                                ? ": no extension to choose the image format from"
-                                                : ": cannot write ." + ext + " images"));
-  }
-  if (!request.format.empty() && format_of_extension(ext) != format_of_extension(request.format)) {
-    throw InvalidArgument(request.output + ": the extension does not match --format " +
-                          request.format);
-  }
-  const fs::path out(request.output);
-  list.output_folder = out.has_parent_path() ? out.parent_path().string() : ".";
+  check_output_file_name(request);
+  list.output_folder = folder_of_file(request.output);
   if (const auto problem = output_path_problem(request.output)) job.problem = *problem;
   list.jobs.push_back(job);
   return list;
@@ -276,19 +286,9 @@ JobList list_jobs(const JobRequest& request) {
   }
 
   if (single_file && !output_is_folder) {
-    const std::string ext = extension_of(out);
-    if (!request.format.empty() &&
-        format_of_extension(ext) != format_of_extension(request.format)) {
-      throw InvalidArgument(request.output + ": the extension does not match --format " +
-                            request.format);
-    }
-    if (!is_writable_extension(ext)) {
-      throw InvalidArgument(request.output + (ext.empty()
-                                                  ? ": no extension to choose the image format from"
-                                                  : ": cannot write ." + ext + " images"));
-    }
+    check_output_file_name(request);
     list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], "", ""});
-    list.output_folder = out.has_parent_path() ? out.parent_path().string() : ".";
+    list.output_folder = folder_of_file(request.output);
   } else {
     // "out/" -> "out", for messages.
     const fs::path normal = out.lexically_normal();
