@@ -94,6 +94,49 @@ TEST(Heif, AvifInputs) {
   for (const Case& c : cases()) expect_upscaled(c, "avif");
 }
 
+TEST(Heif, PhoneGridOfTiles) {
+  // A phone's HEIC is a grid of tiles: a 2x2 grid of one 80x64 tile
+  // (tests/data/heif/make_grid.py says how it was made), against
+  // heif-convert's decode of the same file.
+  TempDir dir;
+  const std::string grid = data_path("heif/grid2x2.heic");
+  const CliResult r = run_fdiwn({"upscale", "-i", grid, "-o", dir.file("out.png"), "-s", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(run_command({"heif-convert", grid, dir.file("decoded.png")}).exit_code, 0);
+  const cv::Mat decoded = read_unchanged(dir.file("decoded.png"));
+  ASSERT_EQ(decoded.size(), cv::Size(160, 128));
+  // The four tiles are the same picture.
+  EXPECT_EQ(
+      cv::norm(decoded(cv::Rect(0, 0, 80, 64)), decoded(cv::Rect(80, 64, 80, 64)), cv::NORM_INF),
+      0.0);
+  ASSERT_EQ(
+      run_fdiwn({"upscale", "-i", dir.file("decoded.png"), "-o", dir.file("ref.png"), "-s", "2"})
+          .exit_code,
+      0);
+  const cv::Mat out = read_unchanged(dir.file("out.png"));
+  ASSERT_EQ(out.size(), cv::Size(320, 256));
+  EXPECT_GT(psnr(out, read_unchanged(dir.file("ref.png"))), 45.0);
+}
+
+TEST(Heif, GridsThatLoopAreRefusedBeforeDecoding) {
+  // libheif 1.15 follows item references without checking for loops: a
+  // grid that is its own tile started threads until the process died (found
+  // by fuzz_image), two grids that are each other's tile overflowed the
+  // stack. Both are refused from the header.
+  for (const std::string name : {"heif-grid-own-tile", "heif-grids-each-others-tile"}) {
+    SCOPED_TRACE(name);
+    TempDir dir;
+    const std::string input = dir.file("loop.heic");
+    fs::copy_file(std::string(FDIWN_FUZZ_DIR) + "/regressions/image/" + name, input);
+    const CliResult r = run_fdiwn({"upscale", "-i", input, "-o", dir.file("o.png"), "-s", "2"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("loop.heic: broken HEIF: its images refer to each other in a loop"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(dir.file("o.png")));
+  }
+}
+
 TEST(Heif, SizeOverTheLimitIsRefusedFromTheHeader) {
   TempDir dir;
   const std::string png = dir.file("src.png"), heic = dir.file("big.heic");

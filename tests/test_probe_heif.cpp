@@ -2,7 +2,9 @@
 // and bit depth (pixi) found through pitm and ipma, alpha from an auxC
 // property, and damaged or cut files refused. (Real encodes, decoded by
 // libheif, are in test_cli_heif.cpp.)
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -29,13 +31,38 @@ Bytes full_box(const std::string& type, uint32_t version_flags, const Bytes& pay
   return box(type, concat(be32(version_flags), payload));
 }
 
+// One box of iref: `from` refers to each of `to` (dimg: its tiles or
+// source; auxl: the image it is the alpha of).
+struct Ref {
+  std::string type;
+  uint32_t from;
+  std::vector<uint32_t> to;
+};
+
 struct HeifSpec {
   std::string brand = "heic";
   uint32_t width = 640, height = 480;
   int bits = 8;
   bool alpha = false;
   uint16_t primary = 1;
+  std::vector<Ref> refs = {};
+  bool wide_ids = false;  // iref version 1: 32-bit item IDs
 };
+
+Bytes item_id(uint32_t id, bool wide) {
+  return wide ? be32(id)
+              : Bytes{static_cast<unsigned char>(id >> 8), static_cast<unsigned char>(id & 0xFF)};
+}
+
+Bytes iref(const HeifSpec& s) {
+  Bytes refs;
+  for (const Ref& r : s.refs) {
+    Bytes payload = concat(item_id(r.from, s.wide_ids), item_id(r.to.size(), false));
+    for (uint32_t to : r.to) payload = concat(payload, item_id(to, s.wide_ids));
+    refs = concat(refs, box(r.type, payload));
+  }
+  return full_box("iref", s.wide_ids ? 1u << 24 : 0, refs);
+}
 
 // ftyp, then meta with pitm, iinf-less iprp: ipco holds [ispe of a
 // thumbnail (item 2), ispe of the primary, pixi, auxC?], ipma maps them.
@@ -56,8 +83,9 @@ Bytes heif(const HeifSpec& s) {
   const Bytes pitm = full_box(
       "pitm", 0,
       {static_cast<unsigned char>(s.primary >> 8), static_cast<unsigned char>(s.primary & 0xFF)});
-  const Bytes meta =
-      full_box("meta", 0, concat(concat(full_box("hdlr", 0, Bytes(20, 0)), pitm), iprp));
+  Bytes children = concat(concat(full_box("hdlr", 0, Bytes(20, 0)), pitm), iprp);
+  if (!s.refs.empty()) children = concat(children, iref(s));
+  const Bytes meta = full_box("meta", 0, children);
   const Bytes ftyp = box("ftyp", concat(concat(bytes_of(s.brand), be32(0)), bytes_of("mif1")));
   return concat(concat(ftyp, meta), box("mdat", Bytes(16, 0)));
 }
@@ -102,10 +130,65 @@ TEST(HeifProbe, DamagedOrCutFilesAreRefused) {
   EXPECT_THROW(probe(lying), ImageError);
 }
 
+HeifSpec with_refs(std::vector<Ref> refs, bool wide_ids = false) {
+  HeifSpec s;
+  s.refs = std::move(refs);
+  s.wide_ids = wide_ids;
+  return s;
+}
+
+void expect_loop(const std::string& what, std::vector<Ref> refs, bool wide_ids = false) {
+  expect_refused(what, heif(with_refs(std::move(refs), wide_ids)), "refer to each other in a loop");
+}
+
+TEST(HeifProbe, ReferenceLoopsAreRefused) {
+  // libheif 1.15 follows these while decoding: a grid that is its own tile
+  // started threads without end (found by fuzz_image), two grids that are
+  // each other's tile overflowed the stack.
+  expect_loop("grid tiled by itself", {{"dimg", 1, {1}}});
+  expect_loop("two grids", {{"dimg", 1, {2}}, {"dimg", 2, {1}}});
+  expect_loop("32-bit item IDs", {{"dimg", 1, {70000}}, {"dimg", 70000, {1}}}, true);
+  expect_loop("behind a tile", {{"dimg", 1, {2, 3}}, {"dimg", 3, {4}}, {"dimg", 4, {3}}});
+  // Item 2 is the alpha of item 1 and a grid tiled by item 1.
+  expect_loop("alpha and tile", {{"auxl", 2, {1}}, {"dimg", 2, {1}}});
+  // libheif reads a reference box field after field, whatever its size
+  // says (fuzz_image found a loop behind a lying size): so does the check.
+  Bytes lying = heif(with_refs({{"dimg", 1, {1}}}));
+  const auto dimg =
+      std::search(lying.begin(), lying.end(), std::begin("dimg"), std::end("dimg") - 1);
+  ASSERT_NE(dimg, lying.end());
+  for (int i = 1; i <= 4; ++i) *(dimg - i) = 0x70;
+  expect_refused("a reference box's size lies", lying, "refer to each other in a loop");
+}
+
+TEST(HeifProbe, PhoneShapedReferencesPass) {
+  // A 2x2 grid with an alpha image and a thumbnail; thmb is not followed.
+  const ImageProbe p = probe(heif(with_refs(
+      {{"dimg", 1, {2, 3, 4, 5}}, {"auxl", 6, {1}}, {"thmb", 7, {1}}, {"thmb", 1, {7}}})));
+  EXPECT_EQ(p.width, 640);
+  // A tile used many times is fine up to 4096 decodes: 64 x 64.
+  const std::vector<uint32_t> tiles64(64, 3), smaller64(64, 4);
+  EXPECT_NO_THROW(probe(heif(with_refs({{"dimg", 1, tiles64}, {"dimg", 3, smaller64}}))));
+}
+
+TEST(HeifProbe, TooMuchDecodingIsRefused) {
+  // Three levels of 64 tiles: 262144 decodes from a few hundred bytes.
+  const std::vector<uint32_t> a(64, 2), b(64, 3), c(64, 4);
+  expect_refused("nested grids", heif(with_refs({{"dimg", 1, a}, {"dimg", 2, b}, {"dimg", 3, c}})),
+                 "more than 4096 coded images");
+  std::vector<Ref> chain;
+  for (uint32_t i = 1; i < 18; ++i) chain.push_back({"dimg", i, {i + 1}});
+  expect_refused("a chain of 18", heif(with_refs(chain)), "chain of 18 images");
+  chain.resize(15);  // 16 images
+  EXPECT_NO_THROW(probe(heif(with_refs(chain))));
+}
+
 TEST(HeifProbe, EveryPrefixIsRefusedOrProbedWithoutCrashing) {
   // Bounds: no prefix of a valid file reads out of range (the sanitizer
   // build checks the reads) or passes with a wrong size.
-  const Bytes whole = heif({"avif", 321, 123, 10, true});
+  HeifSpec spec{"avif", 321, 123, 10, true};
+  spec.refs = {{"dimg", 1, {2, 3}}, {"auxl", 4, {1}}};
+  const Bytes whole = heif(spec);
   for (size_t n = 0; n < whole.size(); ++n) {
     try {
       const ImageProbe p = probe(prefix(whole, n));

@@ -169,6 +169,10 @@ cv::Mat decode_heif(const std::vector<unsigned char>& bytes, int64_t max_pixels,
   init_heif();
   Context ctx(heif_context_alloc());
   if (!ctx) throw ImageError(path, "out of memory while reading the HEIF container");
+  // Grid tiles decoded on the calling thread: the tool's threads are set by
+  // -j, and a read already runs beside the network (libheif's default is 4
+  // more threads per image).
+  heif_context_set_max_decoding_threads(ctx.get(), 0);
   check(heif_context_read_from_memory_without_copy(ctx.get(), bytes.data(), bytes.size(), nullptr),
         path, "cannot read the HEIF container");
   heif_image_handle* raw_handle = nullptr;

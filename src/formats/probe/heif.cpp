@@ -8,8 +8,15 @@
 // imir transformations, which only turn it); its pixi property gives the
 // bits per channel. For a grid image (a phone's HEIC: tiles of 512x512) the
 // grid item's ispe is the whole image.
+//
+// Then the references between items (iref): libheif 1.15 follows them while
+// decoding without checking for loops or counting the work, so a grid that
+// is its own tile starts threads without end and two grids that are each
+// other's tile overflow the stack. The loops, the depth and the number of
+// coded images one decode sets off are checked here first.
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "formats/probe/probers.hpp"
 
@@ -103,6 +110,115 @@ size_t item_properties(const ByteView& in, const Box& ipma, uint32_t item, size_
   return 0;
 }
 
+// A decoding dependency: `from` cannot be decoded without `to`.
+struct Reference {
+  uint32_t from = 0, to = 0;
+  bool derived = false;  // a tile or source image (dimg), else an auxiliary one (alpha)
+};
+
+// The dimg and auxl references in iref (a full box: version 0 has 16-bit
+// item IDs, 1 has 32-bit): one reference box per type and source item, each
+// a box header, from_item_ID, reference_count and the to_item_IDs. Read as
+// libheif 1.15 reads them, field after field with the reference boxes' own
+// sizes ignored, since its reading is what gets decoded. Each reference takes
+// at least two bytes of the file, so the list grows with the file, not with
+// a claimed count.
+std::vector<Reference> decoding_references(const ByteView& in, const Box& iref) {
+  std::vector<Reference> refs;
+  const size_t id_size = in.u8(iref.payload) == 0 ? 2 : 4;
+  const auto id_at = [&](size_t pos) { return id_size == 2 ? in.be16(pos) : in.be32(pos); };
+  const auto left = [&](size_t pos) { return pos < iref.end ? iref.end - pos : 0; };
+  size_t pos = iref.payload + 4;
+  while (left(pos) >= 8) {  // each turn moves on by at least 8 bytes
+    const bool large = in.be32(pos) == 1;
+    const std::string type = printable(in, pos + 4, 4);
+    pos += 8 + (large ? 8 : 0) + (type == "uuid" ? 16 : 0);
+    if (left(pos) < id_size + 2) break;
+    const uint32_t from = id_at(pos);
+    const uint32_t count = in.be16(pos + id_size);
+    pos += id_size + 2;
+    const bool derived = type == "dimg";
+    for (uint32_t i = 0; i < count && left(pos) >= id_size; ++i, pos += id_size) {
+      const uint32_t to = id_at(pos);
+      // An auxiliary image points at its master; decoding goes the other way.
+      if (derived) refs.push_back({from, to, true});
+      if (type == "auxl") refs.push_back({to, from, false});
+    }
+  }
+  return refs;
+}
+
+// How much decoding the primary item sets off, through the references: the
+// coded images decoded (a tile used twice is decoded twice) and the longest
+// chain. A phone's 12-megapixel HEIC is 48 tiles, 2 deep (3 with alpha).
+constexpr uint64_t kMaxDecodes = 4096;
+constexpr uint32_t kMaxDepth = 16;
+
+void check_references(const std::vector<Reference>& refs, uint32_t primary, const std::string& path,
+                      const std::string& name) {
+  if (refs.empty()) return;
+  std::vector<uint32_t> ids;
+  for (const Reference& r : refs) {
+    ids.push_back(r.from);
+    ids.push_back(r.to);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const auto node = [&](uint32_t id) {
+    return static_cast<size_t>(std::lower_bound(ids.begin(), ids.end(), id) - ids.begin());
+  };
+  // Edges grouped by their source node.
+  std::vector<Reference> edges = refs;
+  std::sort(edges.begin(), edges.end(),
+            [](const Reference& a, const Reference& b) { return a.from < b.from; });
+  std::vector<size_t> first(ids.size() + 1, 0), waiting(ids.size(), 0);
+  for (const Reference& e : edges) {
+    ++first[node(e.from) + 1];
+    ++waiting[node(e.to)];
+  }
+  for (size_t i = 0; i < ids.size(); ++i) first[i + 1] += first[i];
+  // Kahn's order: every item after all the items that need it. Items left
+  // over lie on a loop or behind one.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (waiting[i] == 0) order.push_back(i);
+  }
+  for (size_t k = 0; k < order.size(); ++k) {
+    for (size_t e = first[order[k]]; e < first[order[k] + 1]; ++e) {
+      if (--waiting[node(edges[e].to)] == 0) order.push_back(node(edges[e].to));
+    }
+  }
+  if (order.size() < ids.size()) {
+    fail(path, "broken " + name + ": its images refer to each other in a loop");
+  }
+  // Needed items before the items that need them: reverse Kahn's order.
+  std::vector<uint64_t> decodes(ids.size(), 1);
+  std::vector<uint32_t> depth(ids.size(), 1);
+  for (size_t k = order.size(); k-- > 0;) {
+    const size_t v = order[k];
+    uint64_t tiles = 0, auxiliary = 0;
+    bool derived = false;
+    for (size_t e = first[v]; e < first[v + 1]; ++e) {
+      const size_t to = node(edges[e].to);
+      (edges[e].derived ? tiles : auxiliary) += decodes[to];
+      derived = derived || edges[e].derived;
+      depth[v] = std::max(depth[v], depth[to] + 1);
+    }
+    // Saturated: the sums cannot overflow and stay over the limit.
+    decodes[v] = std::min(kMaxDecodes + 1, (derived ? tiles : 1) + auxiliary);
+  }
+  if (!std::binary_search(ids.begin(), ids.end(), primary)) return;
+  const size_t p = node(primary);
+  if (decodes[p] > kMaxDecodes) {
+    fail(path, "the " + name + " image is made of more than " + std::to_string(kMaxDecodes) +
+                   " coded images (tiles counted as often as they are used)");
+  }
+  if (depth[p] > kMaxDepth) {
+    fail(path, "the " + name + " image is derived through a chain of " + std::to_string(depth[p]) +
+                   " images (more than " + std::to_string(kMaxDepth) + ")");
+  }
+}
+
 }  // namespace
 
 bool is_heif(const ByteView& in) {
@@ -166,6 +282,10 @@ ImageProbe probe_heif(const ByteView& in, const std::string& path) {
     }
   }
   if (!sized) fail(path, "broken " + name + ": its primary image has no size (no 'ispe')");
+  Box iref;
+  if (find_box(in, children, meta.end, "iref", iref)) {
+    check_references(decoding_references(in, iref), primary, path, name);
+  }
   return p;
 }
 
