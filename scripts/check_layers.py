@@ -15,6 +15,7 @@ PUBLIC = {
     "image_probe.hpp": "formats",
     "files.hpp": "io",
     "image_io.hpp": "io",
+    "frame_stream.hpp": "io",
     "metadata.hpp": "io",
     "matlab_resize.hpp": "metrics",
     "metrics.hpp": "metrics",

@@ -31,9 +31,10 @@ if [[ $with_tests == ON ]]; then
   # clang and its runtime libraries: the libFuzzer targets (scripts/fuzz.sh).
   # The Slurm test installs slurm-wlm and munge itself.
   # libimage-exiftool-perl: an independent reader of the metadata kept;
-  # libheif-examples: heif-enc and heif-convert make and read HEIC/AVIF.
+  # libheif-examples: heif-enc and heif-convert make and read HEIC/AVIF;
+  # ffmpeg: makes and reads the video the --frames pipeline runs on.
   packages+=(libgtest-dev python3-torch clang libclang-rt-14-dev libimage-exiftool-perl
-            libheif-examples)
+            libheif-examples ffmpeg)
 fi
 
 missing=()

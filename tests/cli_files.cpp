@@ -1,5 +1,6 @@
 #include "cli_files.hpp"
 
+#include <cmath>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -82,6 +83,15 @@ std::vector<std::string> leftover_temporaries(const std::string& dir) {
     }
   }
   return found;
+}
+
+double psnr(const cv::Mat& a, const cv::Mat& b) {
+  cv::Mat fa, fb;
+  a.convertTo(fa, CV_64F, a.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  b.convertTo(fb, CV_64F, b.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
+  const double mse =
+      cv::norm(fa, fb, cv::NORM_L2SQR) / static_cast<double>(fa.total() * fa.channels());
+  return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
 }  // namespace fdiwn::test

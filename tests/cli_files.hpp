@@ -28,4 +28,7 @@ nlohmann::json file_record(const nlohmann::json& doc, const std::string& name);
 
 std::vector<std::string> leftover_temporaries(const std::string& dir);
 
+// PSNR in dB on the 8-bit scale (16-bit images divided by 257); 99 if equal.
+double psnr(const cv::Mat& a, const cv::Mat& b);
+
 }  // namespace fdiwn::test

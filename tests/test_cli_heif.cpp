@@ -3,7 +3,6 @@
 // with and without alpha; sizes claimed by the header checked before
 // decoding; AVIF written (-f avif) and read back by heif-convert and
 // exiftool, independent readers.
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -31,15 +30,6 @@ void heif_enc(const std::string& source, const std::string& out,
   argv.insert(argv.end(), {source, "-o", out});
   const CliResult r = run_command(argv);
   ASSERT_EQ(r.exit_code, 0) << "heif-enc (libheif-examples) is needed: " << r.err;
-}
-
-double psnr(const cv::Mat& a, const cv::Mat& b) {
-  cv::Mat fa, fb;
-  a.convertTo(fa, CV_64F, a.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
-  b.convertTo(fb, CV_64F, b.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
-  const double mse =
-      cv::norm(fa, fb, cv::NORM_L2SQR) / static_cast<double>(fa.total() * fa.channels());
-  return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
 struct Case {

@@ -11,9 +11,8 @@
 #include <new>
 #include <thread>
 
-#include <opencv2/imgproc.hpp>
-
 #include "cli/batch/pipeline.hpp"
+#include "cli/batch/upscale_passes.hpp"
 #include "cli/report/failure.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
@@ -82,11 +81,7 @@ class Batch {
   }
 
   std::vector<FileResult> run() {
-    std::thread reader([this] { read_all(); });
-    std::thread writer([this] { write_all(); });
-    upscale_all();
-    reader.join();
-    writer.join();
+    run_stages([this] { read_all(); }, [this] { upscale_all(); }, [this] { write_all(); });
     return results_;
   }
 
@@ -253,33 +248,17 @@ class Batch {
         }
         const SizePlan size =
             plan_size(options_.size, d->pixels.size(), upscaler.scale(), jobs_[d->index].input);
-        for (int pass = 0; pass < size.passes; ++pass) {
-          const cv::Mat& in = pass == 0 ? d->pixels : out;
-          out = upscaler.upscale(in, options_.mode, [&, pass](double f) {
-            if (options_.stop()) throw Cancelled();
-            if (small) return;
-            std::lock_guard<std::mutex> lock(observer_mutex_);
-            observer_.progress((pass + f) / size.passes);
-          });
-        }
-        if (size.resize) {
-          // Area averaging: the high-quality way down (no ringing, no
-          // aliasing), the result of a larger network pass.
-          cv::Mat fitted;
-          cv::resize(out, fitted, size.target, 0, 0, cv::INTER_AREA);
-          out = fitted;
-        }
+        out = upscale_to_plan(
+            upscaler, d->pixels, size, options_.mode,
+            [&](double f) {
+              if (options_.stop()) throw Cancelled();
+              if (small) return;
+              std::lock_guard<std::mutex> lock(observer_mutex_);
+              observer_.progress(f);
+            },
+            r.notes);
         r.passes = size.passes;
         r.resized = size.resize;
-        if (size.passes > 1 || size.resize) {
-          const int s = upscaler.scale();
-          r.notes.push_back(std::to_string(size.passes) + " network pass" +
-                            (size.passes > 1 ? "es" : "") + " at x" + std::to_string(s) +
-                            (size.resize
-                                 ? ", then resized to " + std::to_string(size.target.width) + "x" +
-                                       std::to_string(size.target.height) + " (area)"
-                                 : ""));
-        }
         r.upscale_seconds = seconds_since(start);
       } catch (const Cancelled&) {
         cancel(d->index, std::move(r), "not finished: interrupted");

@@ -1,4 +1,4 @@
-// What the batch's stages share: a bounded hand-over between two stages,
+// What the batch's stages share: running them, a bounded hand-over between two stages,
 // the memory held by images in flight, and the turns of images run side by
 // side.
 #pragma once
@@ -11,8 +11,22 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
+#include <utility>
 
 namespace fdiwn::cli {
+
+/// Runs a pipeline's three stages: `read` and `write` on threads of their
+/// own, `upscale` on this one (it closes the hand-over to `write` when it is
+/// done, as `read` closes its own). Returns when all three have.
+template <class Read, class Upscale, class Write>
+void run_stages(Read&& read, Upscale&& upscale, Write&& write) {
+  std::thread reader(std::forward<Read>(read));
+  std::thread writer(std::forward<Write>(write));
+  upscale();
+  reader.join();
+  writer.join();
+}
 
 // A bounded hand-over between two pipeline stages.
 template <class T>

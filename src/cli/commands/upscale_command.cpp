@@ -14,12 +14,14 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/batch/batch.hpp"
+#include "cli/batch/frames.hpp"
 #include "cli/batch/jobs.hpp"
 #include "cli/batch/sharding.hpp"
 #include "cli/commands/values.hpp"
 #include "cli/process/decoder_limits.hpp"
 #include "cli/process/exit_codes.hpp"
 #include "cli/process/signals.hpp"
+#include "cli/report/frame_progress.hpp"
 #include "cli/report/json_report.hpp"
 #include "cli/report/library_messages.hpp"
 #include "cli/report/reporter.hpp"
@@ -132,6 +134,14 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("--shard", args.shard,
                   "Process only shard K of N of the inputs (K/N, 0-based), or 'slurm' for this "
                   "job array task; shards never overlap, whatever is added later");
+  auto* frames = cmd->add_flag(
+      "--frames", args.frames,
+      "Standard input is a stream of video frames (binary PNM, as ffmpeg -f image2pipe -c:v ppm "
+      "writes); each is upscaled and written to -o - in turn (-f: their format)");
+  cmd->add_option("--frame-count", args.frame_count,
+                  "With --frames: how many frames come (to show the time left)")
+      ->check(CLI::PositiveNumber)
+      ->needs(frames);
   cmd->footer(kExitCodeHelp);
   return cmd;
 }
@@ -189,29 +199,8 @@ RunInfo run_info(const UpscaleArgs& args) {
   return run;
 }
 
-int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
-  const auto start = std::chrono::steady_clock::now();
-  // Everything that can be checked without the weights, first.
-  const int cpus = std::max(1, default_thread_count());
-  if (args.threads > 4 * cpus) {
-    throw InvalidArgument("-j " + std::to_string(args.threads) +
-                          ": more than 4 threads per core (" + std::to_string(cpus) +
-                          " cores here) only slows the network down");
-  }
-  JobList list = list_jobs(job_request(args));
-  // Sharding after planning: the collision checks above saw every input.
-  const Shard shard = parse_shard(args.shard);
-  if (!shard.all()) {
-    const size_t total = keep_shard(
-        list.jobs, shard, [](const Job& job) -> const std::string& { return job.display; });
-    spdlog::info("shard {}: {} of {} inputs", shard.text(), list.jobs.size(), total);
-  }
-  if (!list.ignored.empty()) {
-    spdlog::info("ignoring {} file{} that {} not images by name (first: {})", list.ignored.size(),
-                 list.ignored.size() == 1 ? "" : "s", list.ignored.size() == 1 ? "is" : "are",
-                 list.ignored.front());
-  }
-  for (const auto& s : list.skipped) spdlog::warn("{}", s);
+// What every image of the run is read, upscaled and written with.
+BatchOptions batch_options(const UpscaleArgs& args) {
   BatchOptions batch;
   batch.read.max_pixels = parse_pixel_count(args.max_pixels);
   cap_decoded_pixels(batch.read.max_pixels);
@@ -233,45 +222,13 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   batch.stop = stop_requested;
   batch.temp_files.created = register_temp_file;
   batch.temp_files.finished = unregister_temp_file;
+  return batch;
+}
 
-  if (list.jobs.empty() && shard.all()) {
-    // An empty shard is normal; an empty batch deserves a word.
-    spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
-  }
-
-  const UpscalerOptions options = upscaler_options(args, batch.max_memory);
-  std::vector<FileResult> results;
-  bool interrupted = false;
-  if (!list.jobs.empty()) {
-    Upscaler upscaler(options);
-    const int threads = upscaler.threads();
-    if (args.side_by_side == "auto" && options.path == Path::Engine && threads > 1 &&
-        list.jobs.size() > 1) {
-      batch.side_by_side = threads;
-      batch.side_by_side_pixels = kSideBySidePixels;
-    }
-    spdlog::debug("weights {} (x{}), {} path, memory budget {}", upscaler.weights_path(),
-                  upscaler.scale(), to_string(options.path), format_bytes(batch.max_memory));
-    if (batch.side_by_side > 1) {
-      spdlog::debug(
-          "images of up to {} LR pixels run side by side, {} at once on 1 thread each; "
-          "larger ones one at a time on {} threads",
-          batch.side_by_side_pixels, batch.side_by_side, threads);
-    } else {
-      spdlog::debug("images run one at a time on {} thread{}", threads, threads == 1 ? "" : "s");
-    }
-    // After the weights: a run that cannot load them leaves nothing behind.
-    // Outputs written in place (a FIFO, /dev/null) need no writable folder.
-    const bool needs_folder = std::any_of(list.jobs.begin(), list.jobs.end(), [](const Job& j) {
-      return !is_stream(j.output) && inspect_path(j.output).kind != PathKind::Stream;
-    });
-    if (needs_folder) check_output_folder(list.output_folder);
-    Reporter reporter(list.jobs.size(), status_line, threads);
-    results = run_batch(upscaler, list.jobs, batch, reporter);
-    interrupted = stop_requested();
-    reporter.summary(results, interrupted);
-  }
-
+// The exit code for the results, and the --json report.
+int finish_run(const UpscaleArgs& args, const std::string& shard,
+               std::chrono::steady_clock::time_point start, const std::vector<FileResult>& results,
+               bool interrupted) {
   int code = kExitOk;
   for (const auto& r : results) {
     if (r.status == FileStatus::Failed) code = kExitFailed;
@@ -282,17 +239,118 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     run.interrupted = interrupted;
     run.exit_code = code;
-    run.shard = shard.text();
+    run.shard = shard;
     write_json(args, json_report(run, results));
   }
   return code;
+}
+
+int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
+  const auto start = std::chrono::steady_clock::now();
+  // Everything that can be checked without the weights, first.
+  JobList list = list_jobs(job_request(args));
+  // Sharding after planning: the collision checks above saw every input.
+  const Shard shard = parse_shard(args.shard);
+  if (!shard.all()) {
+    const size_t total = keep_shard(
+        list.jobs, shard, [](const Job& job) -> const std::string& { return job.display; });
+    spdlog::info("shard {}: {} of {} inputs", shard.text(), list.jobs.size(), total);
+  }
+  if (!list.ignored.empty()) {
+    spdlog::info("ignoring {} file{} that {} not images by name (first: {})", list.ignored.size(),
+                 list.ignored.size() == 1 ? "" : "s", list.ignored.size() == 1 ? "is" : "are",
+                 list.ignored.front());
+  }
+  for (const auto& s : list.skipped) spdlog::warn("{}", s);
+  const BatchOptions batch = batch_options(args);
+  if (list.jobs.empty() && shard.all()) {
+    // An empty shard is normal; an empty batch deserves a word.
+    spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
+  }
+  const UpscalerOptions options = upscaler_options(args, batch.max_memory);
+  std::vector<FileResult> results;
+  bool interrupted = false;
+  if (!list.jobs.empty()) {
+    Upscaler upscaler(options);
+    BatchOptions run = batch;
+    const int threads = upscaler.threads();
+    if (args.side_by_side == "auto" && options.path == Path::Engine && threads > 1 &&
+        list.jobs.size() > 1) {
+      run.side_by_side = threads;
+      run.side_by_side_pixels = kSideBySidePixels;
+    }
+    spdlog::debug("weights {} (x{}), {} path, memory budget {}", upscaler.weights_path(),
+                  upscaler.scale(), to_string(options.path), format_bytes(batch.max_memory));
+    if (run.side_by_side > 1) {
+      spdlog::debug(
+          "images of up to {} LR pixels run side by side, {} at once on 1 thread each; "
+          "larger ones one at a time on {} threads",
+          run.side_by_side_pixels, run.side_by_side, threads);
+    } else {
+      spdlog::debug("images run one at a time on {} thread{}", threads, threads == 1 ? "" : "s");
+    }
+    // After the weights: a run that cannot load them leaves nothing behind.
+    // Outputs written in place (a FIFO, /dev/null) need no writable folder.
+    const bool needs_folder = std::any_of(list.jobs.begin(), list.jobs.end(), [](const Job& j) {
+      return !is_stream(j.output) && inspect_path(j.output).kind != PathKind::Stream;
+    });
+    if (needs_folder) check_output_folder(list.output_folder);
+    Reporter reporter(list.jobs.size(), status_line, threads);
+    results = run_batch(upscaler, list.jobs, run, reporter);
+    interrupted = stop_requested();
+    reporter.summary(results, interrupted);
+  }
+  return finish_run(args, shard.text(), start, results, interrupted);
+}
+
+// --frames: standard input to standard output, frame by frame.
+int upscale_frames(const UpscaleArgs& args, StatusLineSink* status_line) {
+  const auto start = std::chrono::steady_clock::now();
+  if (args.inputs != std::vector<std::string>{"-"} || args.output != "-") {
+    throw InvalidArgument(
+        "--frames reads standard input and writes standard output: use -i - -o -");
+  }
+  if (args.recursive || !args.shard.empty()) {
+    throw InvalidArgument("--frames takes one stream: -r and --shard do not apply");
+  }
+  const std::string format = args.format.empty() ? "png" : format_of_extension(args.format);
+  if (!is_writable_extension("." + format)) {
+    throw InvalidArgument("-f " + args.format + ": not a format fdiwn writes");
+  }
+  const BatchOptions batch = batch_options(args);
+  FrameOptions frames;
+  frames.read = batch.read;
+  frames.write = batch.write;
+  frames.format = format;
+  frames.mode = batch.mode;
+  frames.size = batch.size;
+  frames.stop = batch.stop;
+  Upscaler upscaler(upscaler_options(args, batch.max_memory));
+  spdlog::debug("weights {} (x{}), frames on {} threads", upscaler.weights_path(), upscaler.scale(),
+                upscaler.threads());
+  FrameProgress progress(args.frame_count, status_line);
+  const std::vector<FileResult> results =
+      run_frames(upscaler, STDIN_FILENO, STDOUT_FILENO, frames, progress);
+  const bool interrupted = stop_requested();
+  progress.summary(results, interrupted);
+  return finish_run(args, "0/1", start, results, interrupted);
+}
+
+int run_command(const UpscaleArgs& args, StatusLineSink* status_line) {
+  const int cpus = std::max(1, default_thread_count());
+  if (args.threads > 4 * cpus) {
+    throw InvalidArgument("-j " + std::to_string(args.threads) +
+                          ": more than 4 threads per core (" + std::to_string(cpus) +
+                          " cores here) only slows the network down");
+  }
+  return args.frames ? upscale_frames(args, status_line) : upscale(args, status_line);
 }
 
 }  // namespace
 
 int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   try {
-    return upscale(args, status_line);
+    return run_command(args, status_line);
   } catch (const std::exception& e) {
     // A script reading --json gets a document whatever happened: the error
     // and the exit code main will return for it.

@@ -1,6 +1,7 @@
 // `fdiwn upscale`: one image, several, or folders of them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,9 @@ struct UpscaleArgs {
   std::string max_pixels = "100M";
   bool overwrite = false;
   bool json = false;
-  std::string shard;  ///< "K/N" or "slurm" (sharding.hpp)
+  std::string shard;        ///< "K/N" or "slurm" (sharding.hpp)
+  bool frames = false;      ///< --frames: standard input is a stream of PNM frames
+  int64_t frame_count = 0;  ///< --frame-count: how many (for the time left), 0 unknown
 };
 
 /// Adds the `upscale` subcommand to `app`, storing its values in `args`.
