@@ -9,7 +9,7 @@ import sys
 
 ORDER = ["formats", "io", "metrics", "model", "engine", "facade", "cli"]
 
-# Public headers, by the layer that implements them; errors.hpp and
+# Public headers, by the layer that implements them; errors.hpp, export.hpp and
 # version.hpp belong to every layer.
 PUBLIC = {
     "image_probe.hpp": "formats",
@@ -25,7 +25,7 @@ PUBLIC = {
     "environment.hpp": "facade",
     "upscaler.hpp": "facade",
 }
-SHARED = {"errors.hpp", "version.hpp"}
+SHARED = {"errors.hpp", "version.hpp", "export.hpp"}
 
 
 def layer_of_source(rel):

@@ -23,7 +23,7 @@ done
 
 # ocl-icd-opencl-dev: Debian's oneDNN CMake package looks for OpenCL (only
 # recommended by libdnnl-dev, so --no-install-recommends would leave it out).
-packages=(build-essential cmake pkg-config ccache
+packages=(build-essential cmake pkg-config ccache help2man
           libtorch-dev libdnnl-dev ocl-icd-opencl-dev libopencv-dev libcli11-dev libspdlog-dev
           nlohmann-json3-dev libexiv2-dev libwebp-dev libheif-dev)
 if [[ $with_tests == ON ]]; then
@@ -32,9 +32,10 @@ if [[ $with_tests == ON ]]; then
   # The Slurm test installs slurm-wlm and munge itself.
   # libimage-exiftool-perl: an independent reader of the metadata kept;
   # libheif-examples: heif-enc and heif-convert make and read HEIC/AVIF;
-  # ffmpeg: makes and reads the video the --frames pipeline runs on.
+  # ffmpeg: makes and reads the video the --frames pipeline runs on;
+  # man-db and bash-completion: the man page rendered, the completion tried.
   packages+=(libgtest-dev python3-torch clang libclang-rt-14-dev libimage-exiftool-perl
-            libheif-examples ffmpeg)
+            libheif-examples ffmpeg man-db bash-completion)
 fi
 
 missing=()

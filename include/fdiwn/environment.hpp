@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <string>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// Where the bundled weights for `scale` are: $FDIWN_WEIGHTS_DIR if set,
@@ -31,3 +33,4 @@ std::string torch_version();
 std::string opencv_version();
 
 }  // namespace fdiwn
+FDIWN_API_END

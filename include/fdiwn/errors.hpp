@@ -7,7 +7,9 @@
 
 #include <stdexcept>
 #include <string>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// Base class of every error the library throws on purpose.
@@ -79,3 +81,4 @@ class Cancelled : public Error {
 };
 
 }  // namespace fdiwn
+FDIWN_API_END

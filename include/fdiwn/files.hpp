@@ -23,7 +23,9 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// What a path leads to, symbolic links followed.
@@ -146,3 +148,4 @@ struct FileId {
 std::optional<FileId> file_id(const std::string& path);
 
 }  // namespace fdiwn
+FDIWN_API_END

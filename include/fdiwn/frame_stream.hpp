@@ -10,8 +10,10 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "fdiwn/export.hpp"
 #include "fdiwn/image_io.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// Reads the frames of a stream on `fd` (standard input, a pipe) until it
@@ -59,3 +61,4 @@ class FrameReader {
 };
 
 }  // namespace fdiwn
+FDIWN_API_END

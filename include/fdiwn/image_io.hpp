@@ -11,10 +11,12 @@
 #include <opencv2/core/mat.hpp>
 #include <opencv2/core/types.hpp>
 
+#include "fdiwn/export.hpp"
 #include "fdiwn/files.hpp"
 #include "fdiwn/image_probe.hpp"
 #include "fdiwn/metadata.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 struct ReadOptions {
@@ -114,3 +116,4 @@ void write_image(const std::string& path, const cv::Mat& image, const WriteOptio
                  const TempFileHooks* hooks = nullptr, std::vector<std::string>* notes = nullptr);
 
 }  // namespace fdiwn
+FDIWN_API_END

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include "fdiwn/export.hpp"
 
 // Forward declaration so that this header, and the prober behind it, need no
 // OpenCV; callers of apply_exif_orientation include OpenCV themselves.
@@ -29,6 +30,7 @@ namespace cv {
 class Mat;
 }
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 enum class ImageFormat {
@@ -132,3 +134,4 @@ inline int orientation_to_apply(const ImageProbe& probe) {
 cv::Mat apply_exif_orientation(const cv::Mat& image, int orientation);
 
 }  // namespace fdiwn
+FDIWN_API_END

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <opencv2/core/mat.hpp>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// Drops the last `rows % scale` rows and `cols % scale` columns so that both
@@ -54,3 +56,4 @@ cv::Mat matlab_imresize(const cv::Mat& src, double scale,
                         ResizeBorder border = ResizeBorder::kReplicate);
 
 }  // namespace fdiwn
+FDIWN_API_END

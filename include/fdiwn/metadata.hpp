@@ -8,7 +8,9 @@
 #include <vector>
 
 #include <opencv2/core/types.hpp>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 struct ImageMetadata {
@@ -61,3 +63,4 @@ void embed_metadata(std::vector<unsigned char>& encoded, const std::string& exte
                     std::vector<std::string>* notes = nullptr);
 
 }  // namespace fdiwn
+FDIWN_API_END

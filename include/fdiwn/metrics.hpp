@@ -5,7 +5,9 @@
 #pragma once
 
 #include <opencv2/core/mat.hpp>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// The luma of Matlab's rgb2ycbcr on an im2double image, on the 0..255
@@ -57,3 +59,4 @@ struct Score {
 Score score(const cv::Mat& sr_bgr8, const cv::Mat& hr_bgr8, const ScoreOptions& opt);
 
 }  // namespace fdiwn
+FDIWN_API_END

@@ -17,7 +17,9 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// The widths of one FDIWN network. They differ per scale, so they are read
@@ -166,3 +168,4 @@ struct FDIWNImpl : torch::nn::Module {
 TORCH_MODULE(FDIWN);
 
 }  // namespace fdiwn
+FDIWN_API_END

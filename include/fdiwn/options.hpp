@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include "fdiwn/export.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// How an image is fed to the network.
@@ -80,3 +82,4 @@ struct RunPlan {
 };
 
 }  // namespace fdiwn
+FDIWN_API_END

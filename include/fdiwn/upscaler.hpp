@@ -19,8 +19,10 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "fdiwn/export.hpp"
 #include "fdiwn/options.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 class Upscaler {
@@ -76,3 +78,4 @@ class Upscaler {
 };
 
 }  // namespace fdiwn
+FDIWN_API_END

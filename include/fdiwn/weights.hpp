@@ -15,8 +15,10 @@
 
 #include <torch/nn/module.h>
 
+#include "fdiwn/export.hpp"
 #include "fdiwn/model.hpp"
 
+FDIWN_API_BEGIN
 namespace fdiwn {
 
 /// The content of a weights file, validated for structure (not yet matched
@@ -60,3 +62,4 @@ FDIWN build_fdiwn(const WeightsFile& file);
 FDIWN load_fdiwn(const std::string& path, int64_t expected_scale = 0);
 
 }  // namespace fdiwn
+FDIWN_API_END

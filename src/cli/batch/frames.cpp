@@ -111,13 +111,14 @@ class FrameRun {
           // Refused before any work if the result cannot be written.
           check_encodable(
               extension_,
-              plan_size(options_.size, f.pixels.size(), upscaler_.scale(), reader.where()).target,
+              plan_size(options_.size, f.pixels.size(), upscaler_.scale(), f.result.job.display)
+                  .target,
               kOutput);
         }
       } catch (const Cancelled&) {
         break;
       } catch (...) {
-        fail(f, std::current_exception(), reader.where(), false);
+        fail(f, std::current_exception(), f.result.job.display, false);
         break;
       }
       f.result.input_size = f.pixels.size();
