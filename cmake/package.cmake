@@ -3,8 +3,13 @@
 # pkg-config file; and CPack's Debian package of the whole install.
 include(CMakePackageConfigHelpers)
 
-# The licence, where Debian looks for it.
+# The licence and a changelog, where Debian looks for them (compressed as
+# its policy has it: gzip -9n, no name or time stamp in the header).
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright)
+configure_file(cmake/changelog.in ${CMAKE_BINARY_DIR}/debian/changelog @ONLY)
+execute_process(COMMAND gzip -9n -c ${CMAKE_BINARY_DIR}/debian/changelog
+                OUTPUT_FILE ${CMAKE_BINARY_DIR}/debian/changelog.gz)
+install(FILES ${CMAKE_BINARY_DIR}/debian/changelog.gz DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 set(FDIWN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/fdiwn)
 install(EXPORT fdiwnTargets NAMESPACE fdiwn:: DESTINATION ${FDIWN_CMAKE_DIR})
