@@ -216,6 +216,12 @@ TEST_F(Video, FramesNeedStandardInputAndOutput) {
       run_fdiwn({"upscale", "-i", frames_, "-o", dir_.file("o.ppm"), "--frames", "-s", "2"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("use -i - -o -"), std::string::npos) << r.err;
+  // -f is checked as for one image through a pipe, before any frame is read.
+  const CliResult format =
+      shell(single_quoted(fdiwn_path()) + " upscale -i - -o - --frames -f xyz < /dev/null");
+  EXPECT_EQ(format.exit_code, 2);
+  EXPECT_NE(format.err.find("--format xyz: cannot write that format"), std::string::npos)
+      << format.err;
 }
 
 }  // namespace

@@ -313,15 +313,14 @@ int upscale_frames(const UpscaleArgs& args, StatusLineSink* status_line) {
   if (args.recursive || !args.shard.empty()) {
     throw InvalidArgument("--frames takes one stream: -r and --shard do not apply");
   }
-  const std::string format = args.format.empty() ? "png" : format_of_extension(args.format);
-  if (!is_writable_extension("." + format)) {
-    throw InvalidArgument("-f " + args.format + ": not a format fdiwn writes");
-  }
+  // The stream job of -i - -o -: its output format (-f, PNG by default)
+  // checked as for one image through a pipe.
+  const JobList list = list_jobs(job_request(args));
   const BatchOptions batch = batch_options(args);
   FrameOptions frames;
   frames.read = batch.read;
   frames.write = batch.write;
-  frames.format = format;
+  frames.format = list.jobs.front().format;
   frames.mode = batch.mode;
   frames.size = batch.size;
   frames.stop = batch.stop;
