@@ -10,6 +10,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "engine/winograd.hpp"
+
 namespace fdiwn::engine {
 
 namespace {
@@ -174,6 +176,8 @@ struct ConvKernel::Impl {
   torch::Tensor bias;
   int64_t groups = 1;
   PostOp post = PostOp::None;
+  // The 3x3 kernels that Winograd's F(2x2, 3x3) runs faster (winograd.hpp).
+  std::unique_ptr<Winograd3x3> winograd;
 
   // The shapes this kernel ran on, each with its primitive and the weights
   // in the layout it wants (usually one layout for every shape: reordered
@@ -273,6 +277,13 @@ ConvKernel::ConvKernel(const torch::Tensor& weight, const torch::Tensor& bias, i
   impl_->bias = bias.defined() ? bias.to(torch::kFloat32).contiguous() : torch::Tensor();
   impl_->groups = groups;
   impl_->post = post;
+  const auto& w = impl_->weight;
+  if (w.size(2) == 3 && w.size(3) == 3 && groups == 1 && post != PostOp::Sigmoid &&
+      Winograd3x3::available() && Winograd3x3::suits(impl_->in(), impl_->out())) {
+    impl_->winograd = std::make_unique<Winograd3x3>(
+        w.data_ptr<float>(), impl_->bias.defined() ? impl_->bias.data_ptr<float>() : nullptr,
+        impl_->in(), impl_->out(), post == PostOp::Relu);
+  }
 }
 
 ConvKernel::~ConvKernel() = default;
@@ -290,6 +301,10 @@ void ConvKernel::rows(const float* src, Span in, Span out, int64_t height, int64
     throw std::logic_error("ConvKernel::rows: input rows " + std::to_string(in.lo) + ".." +
                            std::to_string(in.hi) + " do not give output rows " +
                            std::to_string(out.lo) + ".." + std::to_string(out.hi));
+  }
+  if (impl_->winograd) {
+    impl_->winograd->rows(src, in.lo, in.hi, out.lo, out.hi, height, width, dst, accumulate);
+    return;
   }
   impl_->run(src, dst, {in.rows(), width, pad_top, pad_bottom, accumulate});
 }

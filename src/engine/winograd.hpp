@@ -1,0 +1,44 @@
+// 3x3 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and
+// Gray, 2016): each 2x2 block of outputs costs 16 multiplies per input and
+// output channel instead of 36, which on this network's narrow layers (12 to
+// 48 channels, where oneDNN's direct kernels stay well below the FMA units'
+// peak) more than pays for the transforms. F(2x2, 3x3) rather than F(4x4,
+// 3x3): its transforms only add and subtract (no rounding beyond the sums'),
+// so it stays within float rounding of the direct convolution.
+//
+// Hand-written for AVX-512 (vectors over the channels of a pixel, as the
+// engine's channels-last bands hold them); ConvKernel uses it where the CPU
+// has AVX-512F, and oneDNN's direct kernels everywhere else.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace fdiwn::engine {
+
+class Winograd3x3 {
+ public:
+  /// Whether this process can use it: the CPU has AVX-512F (and the build
+  /// has the kernels).
+  static bool available();
+  /// Whether it takes a kernel of this shape (groups 1): up to 64 channels
+  /// in and out, and enough of them that the transforms pay.
+  static bool suits(int64_t in, int64_t out);
+
+  /// weight: out x in x 3 x 3, contiguous; bias: `out` values or null.
+  Winograd3x3(const float* weight, const float* bias, int64_t in, int64_t out, bool relu);
+
+  /// As ConvKernel::rows: output rows out_lo..out_hi of an image `height` x
+  /// `width` from input rows in_lo..in_hi (dense NHWC), zero padding at the
+  /// image's borders; with `accumulate`, dst = relu?(conv(src) + dst).
+  void rows(const float* src, int64_t in_lo, int64_t in_hi, int64_t out_lo, int64_t out_hi,
+            int64_t height, int64_t width, float* dst, bool accumulate) const;
+
+ private:
+  int64_t in_, out_, out_vectors_;
+  bool relu_;
+  std::vector<float> u_;     // 16 x in x (16 * out_vectors_): G g G^T
+  std::vector<float> bias_;  // 16 * out_vectors_, zero padded
+};
+
+}  // namespace fdiwn::engine
