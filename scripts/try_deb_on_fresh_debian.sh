@@ -50,5 +50,5 @@ if [[ -x "$ROOT/build/bin/fdiwn" ]]; then
   cmp "$work/host_x4.png" "$tree/tmp/butterfly_x4.png"
   echo "try_deb: the installed fdiwn's output equals this build's"
 fi
-in_tree 'apt-get remove -y -q fdiwn > /dev/null && ! test -e /usr/bin/fdiwn && ! test -e /usr/share/fdiwn'
+in_tree 'apt-get remove -y -q fdiwn > /dev/null 2>&1 && ! test -e /usr/bin/fdiwn && ! test -e /usr/share/fdiwn'
 echo "try_deb: installed, used and removed on a fresh Debian 12: ok"
