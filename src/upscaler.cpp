@@ -236,4 +236,8 @@ int64_t Upscaler::macs_per_pixel() const {
   return impl_->model->macs_per_pixel();
 }
 
+int64_t Upscaler::activations_per_pixel() const {
+  return impl_->model->activations_per_pixel();
+}
+
 }  // namespace fdiwn

@@ -96,6 +96,38 @@ TEST(BenchSpeed, TimesTheEngineAgainstThePlainPathAndOneThread) {
   EXPECT_NE(r.out.find("vs 1 thr"), std::string::npos) << r.out;
 }
 
+// The efficiency report: counts from the loaded network (the same as `info`
+// prints), totals for the size, runtime mean and spread of the passes.
+TEST(BenchEfficiency, ReportsCountsMemoryAndRuntime) {
+  TempDir dir;
+  const auto r = run_fdiwn({"bench", "--efficiency", "-s", "4", "--sizes", "32x24", "--repeat", "3",
+                            "--json", dir.file("e.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const auto doc = read_json(dir.file("e.json"));
+  EXPECT_EQ(doc.at("repeat"), 3);
+  ASSERT_EQ(doc.at("efficiency").size(), 1u) << doc.dump(2);
+  const auto& e = doc.at("efficiency")[0];
+  const auto info = run_fdiwn({"info"});
+  EXPECT_NE(info.out.find("663,848 parameters"), std::string::npos) << info.out;
+  EXPECT_EQ(e.at("parameters").get<int64_t>(), 663848);
+  EXPECT_NE(info.out.find("1,236,321 multiply-adds per LR pixel"), std::string::npos) << info.out;
+  EXPECT_EQ(e.at("macs_per_pixel").get<int64_t>(), 1236321);
+  EXPECT_EQ(e.at("macs").get<int64_t>(), 1236321LL * 32 * 24);
+  EXPECT_GT(e.at("activations_per_pixel").get<int64_t>(), 10000);
+  EXPECT_EQ(e.at("activations").get<int64_t>(),
+            e.at("activations_per_pixel").get<int64_t>() * 32 * 24);
+  EXPECT_GT(e.at("mean_ms").get<double>(), 0);
+  EXPECT_GE(e.at("sd_ms").get<double>(), 0);
+  EXPECT_GE(e.at("peak_rss_mib").get<int64_t>(), e.at("pass_mib").get<int64_t>());
+  EXPECT_NE(r.out.find("\xC2\xB1"), std::string::npos) << r.out;  // "mean ± sd"
+}
+
+TEST(BenchEfficiency, IsNotAlsoTheSpeedTable) {
+  const auto r = run_fdiwn({"bench", "--efficiency", "--speed", "-s", "2"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--speed and --efficiency"), std::string::npos) << r.err;
+}
+
 TEST(Bench, LowResolutionMadeByTheToolGivesTheSameNumbers) {
   TempDir dir;
   const auto r = run_fdiwn(

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -142,6 +143,14 @@ struct FSWGImpl : torch::nn::Module {
 };
 TORCH_MODULE(FSWG);
 
+/// Multiply-adds and output elements per output pixel of the convolutions
+/// in a module (each counted once; CoffConv's, which run on pooled 1x1 maps,
+/// left out): a unit's cost per pixel of its input.
+struct ConvCost {
+  int64_t macs = 0, activations = 0;
+};
+ConvCost conv_cost(torch::nn::Module& module);
+
 /// The whole network. Checkpoint: the top level (class MODEL).
 /// Three FSWGs, each applied twice (weights shared), joined by the
 /// Wide-Residual Distillation Connections (WRDC: running sums of group
@@ -157,6 +166,13 @@ struct FDIWNImpl : torch::nn::Module {
   /// the resolution it runs at, each group counted as often as it is applied
   /// (CoffConv's convolutions run on 1x1 pooled maps and are left out).
   int64_t macs_per_pixel();
+  /// Activations per LR pixel of one forward pass, as the NTIRE efficient-SR
+  /// challenge counts them: the elements of every convolution's output,
+  /// counted as macs_per_pixel() counts the convolutions.
+  int64_t activations_per_pixel();
+  /// How often the convolution named `key` (a module path) runs per LR
+  /// pixel of a pass.
+  int64_t times_run(const std::string& key) const;
 
   FdiwnConfig config;
   torch::nn::Conv2d Sub_mean{nullptr}, Add_mean{nullptr};  // 1x1 mean shift

@@ -71,6 +71,9 @@ class Upscaler {
   /// Multiply-adds of one network pass per LR pixel (every convolution,
   /// each group counted as often as it is applied).
   int64_t macs_per_pixel() const;
+  /// Convolution output elements of one network pass per LR pixel (the
+  /// NTIRE challenge's "activations"), counted as macs_per_pixel().
+  int64_t activations_per_pixel() const;
 
  private:
   struct Impl;

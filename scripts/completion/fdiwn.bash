@@ -12,7 +12,7 @@ _fdiwn_options() {
            "--overwrite --json --shard --frames --frame-count" ;;
     bench)
       echo "-h --help --hr --lr -s --scale -m --mode -x --tta -j --threads --path --save-sr" \
-           "--crop-border --rgb --max-pixels --csv --json --speed --sizes --paths --repeat" \
+           "--crop-border --rgb --max-pixels --csv --json --speed --efficiency --sizes --paths --repeat" \
            "--shard --merge" ;;
     metrics)
       echo "-h --help --hr --sr -s --scale --crop-border --rgb --max-pixels --csv --json" ;;

@@ -7,18 +7,22 @@
 // so it stays within float rounding of the direct convolution.
 //
 // Hand-written for AVX-512 (vectors over the channels of a pixel, as the
-// engine's channels-last bands hold them); ConvKernel uses it where the CPU
-// has AVX-512F, and oneDNN's direct kernels everywhere else.
+// engine's channels-last bands hold them, with the bias and the activation
+// applied as the outputs are written); ConvKernel uses it for dense and
+// grouped 3x3 kernels where the CPU has AVX-512F and VL, and oneDNN's direct
+// kernels everywhere else.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "engine/conv_kernel.hpp"
+
 namespace fdiwn::engine {
 
 class Winograd3x3 {
  public:
-  /// Whether this process can use it: the CPU has AVX-512F (and the build
+  /// Whether this process can use it: the CPU has AVX-512F and VL (and the build
   /// has the kernels).
   static bool available();
   /// Whether it takes a kernel of this shape (groups 1): up to 64 channels
@@ -26,17 +30,17 @@ class Winograd3x3 {
   static bool suits(int64_t in, int64_t out);
 
   /// weight: out x in x 3 x 3, contiguous; bias: `out` values or null.
-  Winograd3x3(const float* weight, const float* bias, int64_t in, int64_t out, bool relu);
+  Winograd3x3(const float* weight, const float* bias, int64_t in, int64_t out, PostOp post);
 
   /// As ConvKernel::rows: output rows out_lo..out_hi of an image `height` x
   /// `width` from input rows in_lo..in_hi (dense NHWC), zero padding at the
-  /// image's borders; with `accumulate`, dst = relu?(conv(src) + dst).
+  /// image's borders; with `accumulate`, dst = post(conv(src) + dst).
   void rows(const float* src, int64_t in_lo, int64_t in_hi, int64_t out_lo, int64_t out_hi,
             int64_t height, int64_t width, float* dst, bool accumulate) const;
 
  private:
   int64_t in_, out_, out_vectors_;
-  bool relu_;
+  PostOp post_;
   std::vector<float> u_;     // 16 x in x (16 * out_vectors_): G g G^T
   std::vector<float> bias_;  // 16 * out_vectors_, zero padded
 };

@@ -133,18 +133,47 @@ torch::Tensor FDIWNImpl::forward(const torch::Tensor& x, const std::function<voi
   return Add_mean(UP1->forward(conv1(features)) + UP2->forward(conv2(skip)));
 }
 
-int64_t FDIWNImpl::macs_per_pixel() {
-  int64_t macs = 0;
-  for (const auto& item : named_modules("", /*include_self=*/false)) {
+namespace {
+
+// What one convolution costs per pixel of its output, and how often it runs
+// per LR pixel of a network pass: 0 for CoffConv's (1x1 pooled maps), 2 in a
+// group (each is applied twice), scale^2 for Add_mean (on the HR image).
+ConvCost one_conv(const torch::nn::Conv2dImpl& conv, int64_t times) {
+  // out * in/groups * k * k multiply-adds and `out` values per output pixel.
+  return {conv.weight.numel() * times, conv.options.out_channels() * times};
+}
+
+template <class Times>
+ConvCost sum_convs(torch::nn::Module& module, Times&& times) {
+  ConvCost total;
+  for (const auto& item : module.named_modules("", /*include_self=*/true)) {
     const auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(item.value());
     if (!conv || item.key().find("coffconv") != std::string::npos) continue;
-    // out * in/groups * k * k multiply-adds per output pixel.
-    int64_t per_pixel = conv->weight.numel();
-    if (item.key().rfind("Li", 0) == 0) per_pixel *= 2;  // each group runs twice
-    if (item.key() == "Add_mean") per_pixel *= config.scale * config.scale;  // on the HR image
-    macs += per_pixel;
+    const ConvCost c = one_conv(*conv, times(item.key()));
+    total.macs += c.macs;
+    total.activations += c.activations;
   }
-  return macs;
+  return total;
+}
+
+}  // namespace
+
+ConvCost conv_cost(torch::nn::Module& module) {
+  return sum_convs(module, [](const std::string&) { return int64_t{1}; });
+}
+
+int64_t FDIWNImpl::macs_per_pixel() {
+  return sum_convs(*this, [this](const std::string& key) { return times_run(key); }).macs;
+}
+
+int64_t FDIWNImpl::activations_per_pixel() {
+  return sum_convs(*this, [this](const std::string& key) { return times_run(key); }).activations;
+}
+
+int64_t FDIWNImpl::times_run(const std::string& key) const {
+  if (key.rfind("Li", 0) == 0) return 2;                      // each group runs twice
+  if (key == "Add_mean") return config.scale * config.scale;  // on the HR image
+  return 1;
 }
 
 }  // namespace fdiwn

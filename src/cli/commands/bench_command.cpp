@@ -97,14 +97,19 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
                 "Instead of scoring: time the engine and plain paths (and the engine on one "
                 "thread) on synthetic images "
                 "(each case in its own process, with its peak memory)");
-  cmd->add_option("--sizes", args.speed_args.sizes, "--speed: LR sizes")->capture_default_str();
+  cmd->add_flag("--efficiency", args.speed_args.efficiency,
+                "Instead of scoring: parameters, multiply-adds, activations, peak memory and "
+                "runtime (mean and spread) of the network on --path, as papers and NTIRE "
+                "report them");
+  cmd->add_option("--sizes", args.speed_args.sizes,
+                  std::string("--speed, --efficiency: LR sizes (default: ") + kSpeedSizes +
+                      "; --efficiency: 256x256)");
   cmd->add_option("--paths", args.speed_args.paths, "--speed: paths to time")
       ->capture_default_str();
   cmd->add_option("--repeat", args.speed_args.repeat,
-                  "--speed: timed passes per case after one untimed pass at that size (0: report "
-                  "the first pass)")
-      ->check(CLI::Range(0, 100))
-      ->capture_default_str();
+                  "--speed, --efficiency: timed passes per case after one untimed pass at that "
+                  "size (0: report the first pass; default 1, --efficiency 10)")
+      ->check(CLI::Range(0, 100));
   cmd->add_option("--speed-case", args.speed_args.child_case)->group("");  // internal
   // Sharding.
   cmd->add_option("--shard", args.shard,
@@ -129,15 +134,21 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args) {
 }
 
 int run_bench(const BenchArgs& args) {
-  if (args.speed || !args.speed_args.child_case.empty()) {
+  if (args.speed && args.speed_args.efficiency) {
+    throw InvalidArgument("bench: --speed and --efficiency are two reports: give one");
+  }
+  if (args.speed || args.speed_args.efficiency || !args.speed_args.child_case.empty()) {
     SpeedArgs speed = args.speed_args;
     speed.scales = args.scales;
     speed.threads = args.threads;
+    speed.path = args.path;
     speed.json = args.scoring.json;
     return run_speed(speed);
   }
   if (!args.merge.empty()) return run_merge(args.merge, args.scoring);
-  if (args.hr.empty()) throw InvalidArgument("bench: --hr is required (or --speed, --merge)");
+  if (args.hr.empty()) {
+    throw InvalidArgument("bench: --hr is required (or --speed, --efficiency, --merge)");
+  }
   const Shard shard = parse_shard(args.shard);
   if (args.scales.empty()) throw InvalidArgument("bench: give at least one scale (-s)");
 

@@ -6,13 +6,24 @@
 #include <string>
 #include <vector>
 
+#include "fdiwn/options.hpp"
+
 namespace fdiwn::cli {
+
+/// The LR sizes --speed times by default.
+inline constexpr const char* kSpeedSizes = "128x128,640x360,1280x720,1920x1080";
 
 struct SpeedArgs {
   std::vector<int> scales;  ///< default 2, 3, 4
-  std::string sizes = "128x128,640x360,1280x720,1920x1080";
+  std::string sizes;        ///< empty: kSpeedSizes (--speed), 256x256 (--efficiency)
   std::string paths = "plain,engine";
-  int repeat = 1;  ///< timed passes per case, after one untimed warm-up pass at that size
+  /// Timed passes per case, after one untimed warm-up pass at that size;
+  /// -1: the mode's default (--speed 1, --efficiency 10).
+  int repeat = -1;
+  /// The efficiency report instead of the speed table (efficiency_report.hpp),
+  /// for the network on this path.
+  bool efficiency = false;
+  Path path = Path::Engine;
   int threads = 0;
   std::string json;
   /// Internal: run one case in this process and print its result.

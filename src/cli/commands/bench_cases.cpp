@@ -1,0 +1,191 @@
+#include "cli/commands/bench_cases.hpp"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "cli/commands/values.hpp"
+#include "cli/process/exit_codes.hpp"
+#include "cli/report/library_messages.hpp"
+#include "fdiwn/errors.hpp"
+
+namespace fdiwn::cli {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string part; std::getline(in, part, sep);) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+cv::Size parse_size(const std::string& s, const std::string& option) {
+  int w = 0, h = 0;
+  char x = 0;
+  std::istringstream in(s);
+  if (!(in >> w >> x >> h) || x != 'x' || w < 1 || h < 1 || !in.eof()) {
+    throw InvalidArgument(option + ": '" + s + "' is not WIDTHxHEIGHT");
+  }
+  return {w, h};
+}
+
+namespace {
+
+// A deterministic picture with edges, gradients and texture: the network's
+// speed does not depend on content, but its attention statistics should be
+// those of an image.
+cv::Mat synthetic_image(cv::Size size) {
+  cv::Mat img(size, CV_8UC3);
+  cv::RNG rng(1234);
+  rng.fill(img, cv::RNG::UNIFORM, 0, 255);
+  cv::GaussianBlur(img, img, cv::Size(0, 0), 2.0);
+  for (int i = 0; i < 20; ++i) {
+    const cv::Point a(rng.uniform(0, size.width), rng.uniform(0, size.height));
+    const cv::Point b(rng.uniform(0, size.width), rng.uniform(0, size.height));
+    cv::rectangle(img, a, b,
+                  cv::Scalar(rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)),
+                  std::max(1, size.width / 100));
+  }
+  return img;
+}
+
+// Child side: one case, result as one JSON line on stdout.
+}  // namespace
+
+int run_case_child(const std::string& spec, int repeat, int threads) {
+  const auto parts = split(spec, ':');
+  if (parts.size() != 3) throw InvalidArgument("bad --speed-case");
+  UpscalerOptions options;
+  options.scale = std::stoi(parts[0]);
+  options.path = parse_path(parts[2]);
+  options.threads = threads;
+  const cv::Size size = parse_size(parts[1], "--speed-case");
+  nlohmann::json out;
+  try {
+    const Upscaler up(options);
+    up.upscale(synthetic_image({64, 64}), Mode::Whole);  // libraries warm
+    const cv::Mat img = synthetic_image(size);
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const long loaded_kib = usage.ru_maxrss;
+    std::vector<double> ms;
+    for (int i = 0; i < 1 + repeat; ++i) {
+      const auto start = Clock::now();
+      up.upscale(img, Mode::Whole);
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::vector<double> timed(ms.begin() + (repeat > 0 ? 1 : 0), ms.end());
+    double sum = 0, sq = 0;
+    for (double t : timed) sum += t;
+    const double mean = sum / static_cast<double>(timed.size());
+    for (double t : timed) sq += (t - mean) * (t - mean);
+    const double sd = timed.size() > 1 ? std::sqrt(sq / static_cast<double>(timed.size() - 1)) : 0;
+    std::sort(timed.begin(), timed.end());
+    out = {{"first_ms", ms.front()},
+           {"median_ms", timed[timed.size() / 2]},
+           {"mean_ms", mean},
+           {"sd_ms", sd},
+           {"loaded_kib", loaded_kib},
+           {"macs_per_pixel", up.macs_per_pixel()},
+           {"activations_per_pixel", up.activations_per_pixel()},
+           {"parameters", up.parameter_count()}};
+  } catch (const std::exception& e) {
+    out = {{"error", e.what()}};
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return kExitOk;
+}
+
+// Parent side: runs `fdiwn bench --speed-case ...` and reads its line.
+CaseResult run_case(const BenchCase& c, int repeat) {
+  const std::string spec = std::to_string(c.scale) + ":" + std::to_string(c.size.width) + "x" +
+                           std::to_string(c.size.height) + ":" + to_string(c.path);
+  int pipe_fds[2];
+  CaseResult result;
+  if (::pipe(pipe_fds) != 0) throw Error("pipe failed");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error("fork failed");
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    ::dup2(original_stderr(), STDERR_FILENO);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    const std::string rep = std::to_string(repeat), thr = std::to_string(c.threads);
+    ::execl("/proc/self/exe", "fdiwn", "-q", "bench", "--speed-case", spec.c_str(), "--repeat",
+            rep.c_str(), "-j", thr.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  result.peak_kib = usage.ru_maxrss;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (j.contains("error")) {
+      result.error = j.at("error").get<std::string>();
+    } else {
+      result.first_ms = j.at("first_ms");
+      result.median_ms = j.at("median_ms");
+      result.mean_ms = j.at("mean_ms");
+      result.sd_ms = j.at("sd_ms");
+      result.loaded_kib = j.at("loaded_kib");
+      result.macs_per_pixel = j.at("macs_per_pixel");
+      result.activations_per_pixel = j.at("activations_per_pixel");
+      result.parameters = j.at("parameters");
+      result.ok = true;
+    }
+  } catch (const std::exception&) {
+    result.error = "the benchmark process failed (status " + std::to_string(status) + ")";
+  }
+  return result;
+}
+
+// Wall time of a whole `fdiwn upscale` on a 64x64 image: start-up, weights,
+// one small image, exit.
+double startup_seconds(int scale) {
+  const fs::path dir = fs::temp_directory_path() / ("fdiwn-speed-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string in = (dir / "in.png").string(), out = (dir / "out.png").string();
+  cv::imwrite(in, synthetic_image({64, 64}));
+  double best = 1e9;
+  for (int i = 0; i < 3; ++i) {
+    const auto start = Clock::now();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(original_stderr(), STDERR_FILENO);
+      const std::string s = std::to_string(scale);
+      ::execl("/proc/self/exe", "fdiwn", "-q", "upscale", "-i", in.c_str(), "-o", out.c_str(), "-s",
+              s.c_str(), "--overwrite", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return best;
+}
+
+}  // namespace fdiwn::cli

@@ -1,0 +1,50 @@
+// The timed cases of `fdiwn bench --speed` and `--efficiency`: each runs in a
+// child process of its own (`fdiwn bench --speed-case ...`), so that its peak
+// resident memory can be measured (getrusage via wait4) and no case inherits
+// another's caches or memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "fdiwn/upscaler.hpp"
+
+namespace fdiwn::cli {
+
+struct BenchCase {
+  int scale;
+  cv::Size size;
+  Path path;
+  int threads;  ///< 0: all cores
+};
+
+struct CaseResult {
+  double first_ms = 0;            ///< the first pass at this size (cold: allocation, kernel set-up)
+  double median_ms = 0;           ///< of the timed passes
+  double mean_ms = 0, sd_ms = 0;  ///< of the timed passes (sample standard deviation)
+  long peak_kib = 0;              ///< the child's peak resident memory
+  long loaded_kib = 0;  ///< its peak before the first pass at this size (libraries, weights)
+  int64_t macs_per_pixel = 0, activations_per_pixel = 0, parameters = 0;
+  bool ok = false;
+  std::string error;
+};
+
+std::vector<std::string> split(const std::string& s, char sep);
+/// "WIDTHxHEIGHT"; InvalidArgument naming `option` otherwise.
+cv::Size parse_size(const std::string& s, const std::string& option);
+
+/// Runs one case in a child process: one untimed pass at that size, then
+/// `repeat` timed ones (0: the first pass is the timed one).
+CaseResult run_case(const BenchCase& c, int repeat);
+/// The child's side (`--speed-case SCALE:WxH:PATH`): prints its result as
+/// one JSON line on stdout.
+int run_case_child(const std::string& spec, int repeat, int threads);
+
+/// Wall time of a whole `fdiwn upscale` of a 64x64 image (start-up, weights,
+/// one small image, exit), best of 3.
+double startup_seconds(int scale);
+
+}  // namespace fdiwn::cli
