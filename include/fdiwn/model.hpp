@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <string>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -170,9 +169,6 @@ struct FDIWNImpl : torch::nn::Module {
   /// challenge counts them: the elements of every convolution's output,
   /// counted as macs_per_pixel() counts the convolutions.
   int64_t activations_per_pixel();
-  /// How often the convolution named `key` (a module path) runs per LR
-  /// pixel of a pass.
-  int64_t times_run(const std::string& key) const;
 
   FdiwnConfig config;
   torch::nn::Conv2d Sub_mean{nullptr}, Add_mean{nullptr};  // 1x1 mean shift

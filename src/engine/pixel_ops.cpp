@@ -1,9 +1,9 @@
 #include "engine/pixel_ops.hpp"
 
-#include "engine/simd_exp.hpp"
-
 #include <algorithm>
 #include <cstring>
+
+#include "engine/simd_exp.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

@@ -20,6 +20,9 @@ namespace {
 // product over the channels.
 constexpr int kPoints = 16;
 constexpr int64_t kMaxChannels = 64;
+
+#ifdef FDIWN_HAVE_WINOGRAD
+
 constexpr int kMaxTiles = 24;
 
 // Tiles per block: the products' accumulators (tiles x output vectors) take
@@ -34,8 +37,6 @@ float* thread_buffer() {
   thread_local std::vector<float> buffer(2 * kPoints * kMaxTiles * kMaxChannels);
   return buffer.data();
 }
-
-#ifdef FDIWN_HAVE_WINOGRAD
 
 // B^T d B for one channel vector of one tile, d[y][x] its input values.
 FDIWN_AVX512_INLINE inline void transform_input(const __m512 (&d)[4][4], float* v,
@@ -125,7 +126,8 @@ FDIWN_AVX512 void multiply(const float* v, int64_t v_stride, const float* u, int
 }
 
 // A^T m A for one output vector of one tile, plus bias, the destination's
-// values (accumulate) and ReLU; written where the tile's outputs exist.
+// values (accumulate) and the activation; written where the tile's outputs
+// exist.
 FDIWN_AVX512_INLINE inline void transform_output(const float* m, int64_t point_stride, __m512 bias,
                                                  PostOp post, bool accumulate,
                                                  float* const* out_rows, int64_t col0,

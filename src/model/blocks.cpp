@@ -135,14 +135,14 @@ torch::Tensor FDIWNImpl::forward(const torch::Tensor& x, const std::function<voi
 
 namespace {
 
-// What one convolution costs per pixel of its output, and how often it runs
-// per LR pixel of a network pass: 0 for CoffConv's (1x1 pooled maps), 2 in a
-// group (each is applied twice), scale^2 for Add_mean (on the HR image).
+// out * in/groups * k * k multiply-adds and `out` values per output pixel,
+// times how often the convolution runs.
 ConvCost one_conv(const torch::nn::Conv2dImpl& conv, int64_t times) {
-  // out * in/groups * k * k multiply-adds and `out` values per output pixel.
   return {conv.weight.numel() * times, conv.options.out_channels() * times};
 }
 
+// The convolutions of `module` (CoffConv's, on pooled 1x1 maps, left out),
+// each weighted by times(its module path).
 template <class Times>
 ConvCost sum_convs(torch::nn::Module& module, Times&& times) {
   ConvCost total;
@@ -156,6 +156,17 @@ ConvCost sum_convs(torch::nn::Module& module, Times&& times) {
   return total;
 }
 
+// How often a convolution of the network runs per LR pixel of a pass: twice
+// in a group (each is applied twice), scale^2 for Add_mean (on the HR image).
+ConvCost network_cost(FDIWNImpl& net) {
+  const int64_t scale = net.config.scale;
+  return sum_convs(net, [scale](const std::string& key) -> int64_t {
+    if (key.rfind("Li", 0) == 0) return 2;
+    if (key == "Add_mean") return scale * scale;
+    return 1;
+  });
+}
+
 }  // namespace
 
 ConvCost conv_cost(torch::nn::Module& module) {
@@ -163,17 +174,11 @@ ConvCost conv_cost(torch::nn::Module& module) {
 }
 
 int64_t FDIWNImpl::macs_per_pixel() {
-  return sum_convs(*this, [this](const std::string& key) { return times_run(key); }).macs;
+  return network_cost(*this).macs;
 }
 
 int64_t FDIWNImpl::activations_per_pixel() {
-  return sum_convs(*this, [this](const std::string& key) { return times_run(key); }).activations;
-}
-
-int64_t FDIWNImpl::times_run(const std::string& key) const {
-  if (key.rfind("Li", 0) == 0) return 2;                      // each group runs twice
-  if (key == "Add_mean") return config.scale * config.scale;  // on the HR image
-  return 1;
+  return network_cost(*this).activations;
 }
 
 }  // namespace fdiwn

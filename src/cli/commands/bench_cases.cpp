@@ -64,9 +64,9 @@ cv::Mat synthetic_image(cv::Size size) {
   return img;
 }
 
-// Child side: one case, result as one JSON line on stdout.
 }  // namespace
 
+// Child side: one case, result as one JSON line on stdout.
 int run_case_child(const std::string& spec, int repeat, int threads) {
   const auto parts = split(spec, ':');
   if (parts.size() != 3) throw InvalidArgument("bad --speed-case");

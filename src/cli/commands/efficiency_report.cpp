@@ -1,5 +1,6 @@
 #include "cli/commands/efficiency_report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
