@@ -165,13 +165,17 @@ TEST(Metrics, PairsBySuffixAndRefusesSizeMismatch) {
   EXPECT_NE(r.err.find(dir.file("sr/baby.png")), std::string::npos) << r.err;
 }
 
-TEST(Metrics, UnpairedHighResolutionImageIsAUsageError) {
+TEST(Metrics, UnpairedHighResolutionImageFailsAlone) {
+  // A method's folder without an image: that image's failure (exit 1), the
+  // others scored; never a silently shorter mean.
   TempDir dir;
   fs::create_directories(dir.file("sr"));
   fs::copy_file(data_path("golden/Set5/x4/chop/bird.png"), dir.file("sr/bird.png"));
   const auto r = run_fdiwn({"metrics", "--hr", kHr, "--sr", dir.file("sr"), "-s", "4"});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("no image in"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(kHr + "/baby.png: no image in " + dir.file("sr")), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("mean of 1"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -169,8 +169,9 @@ TEST_P(SpecialFile, AsAFolderOfImages) {
 
 TEST_P(SpecialFile, AsAnImageToScore) {
   const std::string x = make("S/thing.png");
-  // Left out with a note, so the HR image has no partner: a usage error.
-  check({"metrics", "--hr", dir_.file("H"), "--sr", dir_.file("S"), "-s", "2"}, x, 2);
+  // Left out with a note, so the HR image has no partner: that image fails
+  // (exit 1), as a method's missing image does.
+  check({"metrics", "--hr", dir_.file("H"), "--sr", dir_.file("S"), "-s", "2"}, x, 1);
 }
 
 TEST_P(SpecialFile, AsAReport) {

@@ -245,6 +245,55 @@ void expect_invalid(const std::function<void()>& call, const std::string& needle
   }
 }
 
+// imresize's other kernels, used for the baselines of `fdiwn bench`.
+cv::Mat resized_row(const std::vector<double>& row, double scale, ResizeKernel kernel) {
+  const cv::Mat out = matlab_imresize(rows_of(row, 4, CV_64F), scale, kernel);
+  EXPECT_EQ(out.rows, static_cast<int>(std::ceil(4 * scale)));
+  return out.row(0).clone();
+}
+
+TEST(MatlabResize, NearestReplicatesAndPicksAsMatlab) {
+  // Upscaling repeats each pixel `scale` times.
+  const cv::Mat up = resized_row({10, 20, 30}, 3, ResizeKernel::kNearest);
+  const std::vector<double> expected = {10, 10, 10, 20, 20, 20, 30, 30, 30};
+  ASSERT_EQ(up.cols, 9);
+  for (int x = 0; x < 9; ++x) EXPECT_EQ(up.at<double>(0, x), expected[x]) << x;
+  // Not antialiased when shrinking: imresize(1:4, 0.5, 'nearest') is [2 4].
+  const cv::Mat down = resized_row({1, 2, 3, 4}, 0.5, ResizeKernel::kNearest);
+  ASSERT_EQ(down.cols, 2);
+  EXPECT_EQ(down.at<double>(0, 0), 2);
+  EXPECT_EQ(down.at<double>(0, 1), 4);
+}
+
+TEST(MatlabResize, BilinearByHand) {
+  // Output samples at 0.75, 1.25, 1.75, 2.25: the ends clamp to the edge
+  // pixels, the middle two weigh 3:1.
+  const cv::Mat up = resized_row({0, 100}, 2, ResizeKernel::kBilinear);
+  const std::vector<double> expected = {0, 25, 75, 100};
+  ASSERT_EQ(up.cols, 4);
+  for (int x = 0; x < 4; ++x) EXPECT_EQ(up.at<double>(0, x), expected[x]) << x;
+}
+
+TEST(MatlabResize, LanczosInterpolatesAndKeepsConstants) {
+  const std::vector<double> row = {12, 200, 37, 90, 5, 140, 66};
+  const cv::Mat up = resized_row(row, 3, ResizeKernel::kLanczos3);
+  ASSERT_EQ(up.cols, 21);
+  // At x3 every third output sample lies on an input sample, where the
+  // kernel is 1 and ~0 (1e-16, Matlab's eps) at the other integers.
+  for (int i = 0; i < 7; ++i) EXPECT_NEAR(up.at<double>(0, 3 * i + 1), row[i], 1e-9) << i;
+  // Around an edge it rings beyond the input's range (the bilinear cannot).
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(resized_row({0, 0, 0, 100, 100, 100}, 4, ResizeKernel::kLanczos3), &lo, &hi);
+  EXPECT_LT(lo, 0.0);
+  EXPECT_GT(hi, 100.0);
+  const cv::Mat flat = resized_row({7, 7, 7, 7, 7}, 2.5, ResizeKernel::kLanczos3);
+  for (int x = 0; x < flat.cols; ++x) EXPECT_NEAR(flat.at<double>(0, x), 7.0, 1e-12) << x;
+  // The default kernel is bicubic.
+  const cv::Mat a = matlab_imresize(rows_of(row, 4, CV_8U), 2);
+  const cv::Mat b = matlab_imresize(rows_of(row, 4, CV_8U), 2, ResizeKernel::kBicubic);
+  EXPECT_EQ(cv::norm(a, b, cv::NORM_INF), 0.0);
+}
+
 TEST(MatlabResize, RejectsBadArguments) {
   const cv::Mat ok(8, 8, CV_8UC3, cv::Scalar::all(1));
   expect_invalid([] { matlab_imresize(cv::Mat(), 0.5); }, "empty");

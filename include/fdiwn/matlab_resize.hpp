@@ -32,6 +32,14 @@ enum class ResizeBorder {
   kSymmetric,
 };
 
+/// The interpolation kernels of Matlab's imresize (used for SR baselines).
+enum class ResizeKernel {
+  kBicubic,   ///< 'bicubic': Keys, a = -0.5, 4 taps
+  kBilinear,  ///< 'bilinear': the triangle, 2 taps
+  kNearest,   ///< 'nearest': the box, 1 tap, never antialiased (as Matlab)
+  kLanczos3,  ///< 'lanczos3': sinc(x) sinc(x/3), 6 taps
+};
+
 /// Matlab's `imresize(img, scale, 'bicubic')` (antialiasing on, the default).
 ///
 /// - Keys cubic kernel with a = -0.5; when shrinking (scale < 1) the kernel
@@ -53,6 +61,13 @@ enum class ResizeBorder {
 /// channels, a scale that is not finite and > 0, an absurdly small scale
 /// (below 4e-6) or an absurdly large output.
 cv::Mat matlab_imresize(const cv::Mat& src, double scale,
+                        ResizeBorder border = ResizeBorder::kReplicate);
+
+/// The same with another of imresize's kernels (`imresize(img, scale,
+/// 'lanczos3')`...): each kernel's formula and width as imresize.m writes
+/// them, antialiased when shrinking except for kNearest, the same rounding,
+/// borders and errors.
+cv::Mat matlab_imresize(const cv::Mat& src, double scale, ResizeKernel kernel,
                         ResizeBorder border = ResizeBorder::kReplicate);
 
 }  // namespace fdiwn

@@ -11,11 +11,12 @@ _fdiwn_options() {
            "-w --weights -j --threads --metadata --side-by-side --max-memory --max-pixels" \
            "--overwrite --json --shard --frames --frame-count" ;;
     bench)
-      echo "-h --help --hr --lr -s --scale -m --mode -x --tta -j --threads --path --save-sr" \
-           "--crop-border --rgb --max-pixels --csv --json --speed --efficiency --sizes --paths --repeat" \
-           "--shard --merge" ;;
+      echo "-h --help --hr --lr --set --baseline -s --scale -m --mode -x --tta -j --threads" \
+           "--path --save-sr --crop-border --rgb --max-pixels --csv --json --table --speed" \
+           "--efficiency --sizes --paths --repeat --shard --merge" ;;
     metrics)
-      echo "-h --help --hr --sr -s --scale --crop-border --rgb --max-pixels --csv --json" ;;
+      echo "-h --help --hr --set --sr -s --scale --crop-border --rgb --max-pixels --csv --json" \
+           "--table" ;;
     info)
       echo "-h --help --json" ;;
   esac
@@ -44,10 +45,12 @@ _fdiwn() {
     --metadata) values="keep strip" ;;
     --side-by-side) values="auto off" ;;
     --paths) values="plain engine plain,engine" ;;
+    --baseline) values="bicubic bilinear nearest lanczos" ;;
+    --table) values="text md latex" ;;
     -j | --threads | --quality | --outscale | --width | --height | --max-memory | \
       --max-pixels | --name | --shard | --crop-border | --sizes | --repeat | --frame-count)
       return ;;  # a value of the user's own
-    -i | --input | -o | --output | --hr | --lr | --sr | --save-sr | -w | --weights | \
+    -i | --input | -o | --output | --hr | --lr | --sr | --set | --save-sr | -w | --weights | \
       --csv | --merge)
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       compopt -o filenames 2> /dev/null

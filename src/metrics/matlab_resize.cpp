@@ -36,6 +36,43 @@ double cubic(double x) {
   return f;
 }
 
+// imresize.m's box(), triangle() and lanczos3(), term for term (lanczos3
+// adds eps to both sides of its quotient, so that x = 0 gives 1).
+double box(double x) {
+  return (-0.5 <= x && x < 0.5) ? 1.0 : 0.0;
+}
+double triangle(double x) {
+  return (x + 1.0) * ((-1.0 <= x && x < 0.0) ? 1.0 : 0.0) +
+         (1.0 - x) * ((0.0 <= x && x <= 1.0) ? 1.0 : 0.0);
+}
+double lanczos3(double x) {
+  constexpr double kPi = 3.141592653589793;
+  constexpr double kEps = 2.220446049250313e-16;  // Matlab's eps
+  const double f =
+      (std::sin(kPi * x) * std::sin(kPi * x / 3.0) + kEps) / ((kPi * kPi * (x * x) / 3.0) + kEps);
+  return std::abs(x) < 3.0 ? f : 0.0;
+}
+
+struct KernelShape {
+  double (*f)(double);
+  double width;
+  bool antialias;  // imresize.m: on for every kernel but 'nearest'
+};
+
+KernelShape shape_of(ResizeKernel kernel) {
+  switch (kernel) {
+    case ResizeKernel::kNearest:
+      return {box, 1.0, false};
+    case ResizeKernel::kBilinear:
+      return {triangle, 2.0, true};
+    case ResizeKernel::kLanczos3:
+      return {lanczos3, 6.0, true};
+    case ResizeKernel::kBicubic:
+      break;
+  }
+  return {cubic, 4.0, true};
+}
+
 // For one dimension: which input samples (0-based, already mapped into the image) each
 // output sample reads, with which weights. `taps` values per output sample.
 struct Contributions {
@@ -57,12 +94,13 @@ int border_index(long long one_based, int n, ResizeBorder border) {
   return static_cast<int>(m < n ? m : period - 1 - m);
 }
 
-Contributions contributions(int in_length, int out_length, double scale, ResizeBorder border) {
-  const bool shrinking = scale < 1.0;  // antialiasing is on, Matlab's default
-  double kernel_width = 4.0;
-  if (shrinking) kernel_width = kernel_width / scale;
+Contributions contributions(int in_length, int out_length, double scale, KernelShape kernel,
+                            ResizeBorder border) {
+  const bool stretch = scale < 1.0 && kernel.antialias;
+  double kernel_width = kernel.width;
+  if (stretch) kernel_width = kernel_width / scale;
   // The kernel, stretched when shrinking so that it also low-passes.
-  auto h = [&](double x) { return shrinking ? scale * cubic(scale * x) : cubic(x); };
+  auto h = [&](double x) { return stretch ? scale * kernel.f(scale * x) : kernel.f(x); };
 
   const int p = static_cast<int>(std::ceil(kernel_width)) + 2;
   std::vector<double> weights(static_cast<size_t>(out_length) * p);
@@ -171,13 +209,13 @@ void pass_cols(const cv::Mat& in, cv::Mat& out, const Contributions& c) {
 
 template <typename T>
 cv::Mat resize_typed(const cv::Mat& src, double scale, int out_rows, int out_cols,
-                     ResizeBorder border) {
+                     KernelShape kernel, ResizeBorder border) {
   // Matlab sorts the dimensions by scale (stable) and resizes the smallest
   // first; with one scale for both that is dimension 1, the rows.
   cv::Mat tmp(out_rows, src.cols, src.type());
-  pass_rows<T>(src, tmp, contributions(src.rows, out_rows, scale, border));
+  pass_rows<T>(src, tmp, contributions(src.rows, out_rows, scale, kernel, border));
   cv::Mat out(out_rows, out_cols, src.type());
-  pass_cols<T>(tmp, out, contributions(src.cols, out_cols, scale, border));
+  pass_cols<T>(tmp, out, contributions(src.cols, out_cols, scale, kernel, border));
   return out;
 }
 
@@ -207,14 +245,20 @@ cv::Mat mod_crop(const cv::Mat& img, int scale) {
 }
 
 cv::Mat matlab_imresize(const cv::Mat& src, double scale, ResizeBorder border) {
+  return matlab_imresize(src, scale, ResizeKernel::kBicubic, border);
+}
+
+cv::Mat matlab_imresize(const cv::Mat& src, double scale, ResizeKernel kernel,
+                        ResizeBorder border) {
   if (src.empty()) throw InvalidArgument("matlab_imresize: the image is empty");
   if (!std::isfinite(scale) || scale <= 0.0) {
     throw InvalidArgument("matlab_imresize: the scale must be finite and > 0, got " +
                           std::to_string(scale));
   }
-  // Shrinking stretches the kernel to 4/scale taps per output sample; past
-  // this the weight tables alone would not fit in memory.
-  if (4.0 / scale > (1 << 20)) {
+  const KernelShape shape = shape_of(kernel);
+  // Shrinking stretches the kernel to width/scale taps per output sample;
+  // past this the weight tables alone would not fit in memory.
+  if (shape.width / scale > (1 << 20)) {
     throw InvalidArgument("matlab_imresize: the scale " + std::to_string(scale) +
                           " is too small (the kernel would span over a million pixels)");
   }
@@ -226,11 +270,11 @@ cv::Mat matlab_imresize(const cv::Mat& src, double scale, ResizeBorder border) {
   const int out_cols = output_length(src.cols, scale, "width");
   switch (src.depth()) {
     case CV_8U:
-      return resize_typed<uchar>(src, scale, out_rows, out_cols, border);
+      return resize_typed<uchar>(src, scale, out_rows, out_cols, shape, border);
     case CV_32F:
-      return resize_typed<float>(src, scale, out_rows, out_cols, border);
+      return resize_typed<float>(src, scale, out_rows, out_cols, shape, border);
     case CV_64F:
-      return resize_typed<double>(src, scale, out_rows, out_cols, border);
+      return resize_typed<double>(src, scale, out_rows, out_cols, shape, border);
     default:
       throw InvalidArgument(
           "matlab_imresize: only 8-bit, 32-bit float and 64-bit float images "

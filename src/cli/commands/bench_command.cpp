@@ -1,8 +1,10 @@
 #include "cli/commands/bench_command.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -11,17 +13,15 @@
 #include "cli/batch/output_guard.hpp"
 #include "cli/batch/sharding.hpp"
 #include "cli/commands/bench_merge.hpp"
+#include "cli/commands/scoring_options.hpp"
 #include "cli/commands/values.hpp"
-#include "cli/process/decoder_limits.hpp"
-#include "cli/process/signals.hpp"
+#include "cli/scoring/named_folders.hpp"
 #include "cli/scoring/pairing.hpp"
 #include "cli/scoring/score_report.hpp"
 #include "cli/scoring/scoring.hpp"
-#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/image_io.hpp"
 #include "fdiwn/matlab_resize.hpp"
-#include "fdiwn/metrics.hpp"
 #include "fdiwn/upscaler.hpp"
 
 namespace fdiwn::cli {
@@ -30,16 +30,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void add_scoring_options(CLI::App* cmd, ScoringArgs& args) {
-  cmd->add_option("--crop-border", args.crop_border,
-                  "Pixels shaved from each border before scoring (default: the scale)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--rgb", args.rgb, "Score all RGB channels instead of Y (BasicSR's --rgb)");
-  cmd->add_option("--max-pixels", args.max_pixels,
-                  "Refuse images larger than this, from their header: 100M, 1e8, 10000x10000")
-      ->capture_default_str();
-  cmd->add_option("--csv", args.csv, "Also write the scores to this CSV file");
-  cmd->add_option("--json", args.json, "Also write the scores to this JSON file");
+// An interpolation baseline: Matlab's imresize with one of its kernels.
+struct Baseline {
+  const char* option;  ///< --baseline's name
+  const char* method;  ///< the table's
+  ResizeKernel kernel;
+};
+constexpr Baseline kBaselines[] = {{"bicubic", "Bicubic", ResizeKernel::kBicubic},
+                                   {"bilinear", "Bilinear", ResizeKernel::kBilinear},
+                                   {"nearest", "Nearest", ResizeKernel::kNearest},
+                                   {"lanczos", "Lanczos3", ResizeKernel::kLanczos3}};
+constexpr const char* kNetwork = "FDIWN";
+
+const Baseline& baseline_named(const std::string& name) {
+  for (const auto& b : kBaselines) {
+    if (name == b.option) return b;
+  }
+  throw InvalidArgument("--baseline: '" + name + "' is not bicubic, bilinear, nearest or lanczos");
 }
 
 // Where --save-sr keeps the SR image of `pair`.
@@ -47,25 +54,19 @@ std::string sr_path(const std::string& save_dir, const ImagePair& pair) {
   return (fs::path(save_dir) / (pair.name + ".png")).string();
 }
 
-// Creates a folder an option names; a usage error if it cannot be one.
-void make_folder(const std::string& dir, const std::string& option) {
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
-    throw InvalidArgument(option + " " + dir + ": is a file, not a folder");
+// The LR image of `pair`: its file, or made from the mod-cropped HR image
+// by Matlab's bicubic; a size that does not give the HR's is that file's
+// error.
+cv::Mat lr_of(const ImagePair& pair, const cv::Mat& hr, int scale, const ScoringRun& run) {
+  const cv::Mat lr =
+      pair.other.empty() ? matlab_imresize(hr, 1.0 / scale) : read_image_bgr8(pair.other, run.read);
+  if (lr.cols * scale != hr.cols || lr.rows * scale != hr.rows) {
+    throw ImageError(pair.other, "LR is " + std::to_string(lr.cols) + "x" +
+                                     std::to_string(lr.rows) + ", but x" + std::to_string(scale) +
+                                     " of it is not the HR's " + std::to_string(hr.cols) + "x" +
+                                     std::to_string(hr.rows) + " (mod-cropped)");
   }
-  fs::create_directories(dir, ec);
-  if (ec) throw InvalidArgument(option + " " + dir + ": cannot create the folder: " + ec.message());
-}
-
-ScoringRun scoring_run(const ScoringArgs& args) {
-  ScoringRun run;
-  run.read.max_pixels = parse_pixel_count(args.max_pixels);
-  cap_decoded_pixels(run.read.max_pixels);
-  run.read.file.max_bytes = default_memory_budget() / 2;
-  run.read.file.max_bytes_reason = "half the memory available";
-  run.read.file.stop = stop_requested;
-  run.stop = stop_requested;
-  return run;
+  return lr;
 }
 
 }  // namespace
@@ -78,6 +79,13 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   cmd->add_option("--lr", args.lr,
                   "Folder of LR images, paired by name; default: made from HR with Matlab's "
                   "bicubic ('{scale}' is replaced per scale)");
+  cmd->add_option("--set", args.sets,
+                  "A test set: NAME=HR_DIR (LR made by Matlab's bicubic) or NAME=HR_DIR:LR_DIR; "
+                  "several allowed, a column each ('{scale}' is replaced per scale)");
+  cmd->add_option("--baseline", args.baselines,
+                  "Also score an interpolation of the LR images, as Matlab's imresize makes it: "
+                  "bicubic, bilinear, nearest or lanczos (lanczos3); several allowed, a row each")
+      ->check(CLI::IsMember({"bicubic", "bilinear", "nearest", "lanczos"}));
   cmd->add_option("-s,--scale", args.scales, "Scales to run (several allowed: -s 2 -s 3 -s 4)")
       ->check(CLI::IsMember({2, 3, 4}));
   static constexpr Mode kBenchModes[] = {Mode::Chop, Mode::Whole};
@@ -90,7 +98,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   add_choice(cmd, "--path", args.path, "engine, or plain: the module tree op by op", kPaths,
              parse_path);
   cmd->add_option("--save-sr", args.save_sr,
-                  "Keep the SR images in this folder (x<scale>/ inside)");
+                  "Keep the SR images in this folder: x<scale>/ inside, in <set>/ with several "
+                  "sets and <method>/ with --baseline");
   add_scoring_options(cmd, args.scoring);
   // Speed mode.
   cmd->add_flag("--speed", args.speed,
@@ -121,18 +130,6 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   return cmd;
 }
 
-CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args) {
-  auto* cmd = app.add_subcommand(
-      "metrics", "PSNR/SSIM of SR images made by any method, in the paper's protocol");
-  cmd->add_option("--hr", args.hr, "Folder of HR images")->required();
-  cmd->add_option("--sr", args.sr, "Folder of SR images, paired by name")->required();
-  cmd->add_option("-s,--scale", args.scale, "Their scale (HR is mod-cropped by it)")
-      ->check(CLI::IsMember({2, 3, 4}))
-      ->required();
-  add_scoring_options(cmd, args.scoring);
-  return cmd;
-}
-
 int run_bench(const BenchArgs& args) {
   if (args.speed && args.speed_args.efficiency) {
     throw InvalidArgument("bench: --speed and --efficiency are two reports: give one");
@@ -143,125 +140,138 @@ int run_bench(const BenchArgs& args) {
     speed.threads = args.threads;
     speed.path = args.path;
     speed.json = args.scoring.json;
+    speed.table = args.scoring.table;
     return run_speed(speed);
   }
   if (!args.merge.empty()) return run_merge(args.merge, args.scoring);
-  if (args.hr.empty()) {
-    throw InvalidArgument("bench: --hr is required (or --speed, --efficiency, --merge)");
+  std::vector<NamedFolder> sets;
+  if (!args.hr.empty()) sets.push_back({folder_label(args.hr), args.hr, args.lr});
+  if (args.hr.empty() && !args.lr.empty()) throw InvalidArgument("bench: --lr goes with --hr");
+  for (const auto& s : args.sets) sets.push_back(parse_test_set(s));
+  if (sets.empty()) {
+    throw InvalidArgument("bench: give --hr or --set (or --speed, --efficiency, --merge)");
+  }
+  check_unique_names(sets, "--set");
+  std::vector<const Baseline*> baselines;
+  for (const auto& name : args.baselines) {
+    const Baseline* b = &baseline_named(name);
+    if (std::find(baselines.begin(), baselines.end(), b) == baselines.end()) baselines.push_back(b);
   }
   const Shard shard = parse_shard(args.shard);
   if (args.scales.empty()) throw InvalidArgument("bench: give at least one scale (-s)");
 
-  // Every image of every scale is paired, and every output path checked
-  // against them, before any work.
-  struct ScaleWork {
+  // Every image of every scale and set is paired, and every output path
+  // checked against them, before any work.
+  struct SetWork {
     int scale;
-    std::string hr_dir, lr_dir, save_dir;
+    const NamedFolder* set;
+    std::string hr_dir, lr_dir;
     std::vector<ImagePair> pairs;
   };
-  std::vector<ScaleWork> work;
+  std::vector<SetWork> work;
   OutputGuard guard;
   for (const int scale : args.scales) {
-    ScaleWork w{scale,
-                with_scale(args.hr, scale),
-                args.lr.empty() ? "" : with_scale(args.lr, scale),
-                "",
+    for (const auto& set : sets) {
+      SetWork w{scale,
+                &set,
+                with_scale(set.dir, scale),
+                set.lr.empty() ? "" : with_scale(set.lr, scale),
                 {}};
-    std::vector<std::string> unmatched;
-    w.pairs = pair_images(w.hr_dir, w.lr_dir, &unmatched);
-    for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
-    if (!shard.all()) {
-      const size_t total = keep_shard(
-          w.pairs, shard, [](const ImagePair& p) -> const std::string& { return p.name; });
-      spdlog::info("x{} shard {}: {} of {} images", scale, shard.text(), w.pairs.size(), total);
-    }
-    for (const auto& p : w.pairs) {
-      guard.add_input(p.hr);
-      if (!p.other.empty()) guard.add_input(p.other);
-    }
-    if (!args.save_sr.empty()) {
-      w.save_dir = (fs::path(args.save_sr) / ("x" + std::to_string(scale))).string();
-    }
-    work.push_back(std::move(w));
-  }
-  for (const auto& w : work) {
-    for (const auto& p : w.pairs) {
-      if (!w.save_dir.empty()) guard.claim_or_throw(sr_path(w.save_dir, p), "--save-sr");
-    }
-  }
-  claim_score_files(guard, args.scoring);
-  for (const auto& w : work) {
-    if (!w.save_dir.empty()) make_folder(w.save_dir, "--save-sr");
-  }
-
-  const ScoringRun run = scoring_run(args.scoring);
-  std::vector<ScoreSet> sets;
-  for (const auto& w : work) {
-    UpscalerOptions options;
-    options.scale = w.scale;
-    options.threads = args.threads;
-    options.tta = args.tta;
-    options.path = args.path;
-    const Mode mode = args.mode;
-    const Upscaler upscaler(options);  // loaded once per scale
-
-    ScoreSet set = new_score_set(w.scale, args.scoring);
-    set.mode = to_string(args.mode);
-    set.tta = args.tta;
-    print_header(stdout, set,
-                 "FDIWN on " + w.hr_dir + (w.lr_dir.empty() ? " (LR made by fdiwn)" : ""));
-    const auto make_sr = [&](const ImagePair& pair, const cv::Mat& hr, ImageScore& r) {
-      const cv::Mat lr = pair.other.empty() ? matlab_imresize(hr, 1.0 / w.scale)
-                                            : read_image_bgr8(pair.other, run.read);
-      r.lr_size = lr.size();
-      if (lr.cols * w.scale != hr.cols || lr.rows * w.scale != hr.rows) {
-        throw ImageError(pair.other, "LR is " + std::to_string(lr.cols) + "x" +
-                                         std::to_string(lr.rows) + ", but x" +
-                                         std::to_string(w.scale) + " of it is not the HR's " +
-                                         std::to_string(hr.cols) + "x" + std::to_string(hr.rows) +
-                                         " (mod-cropped)");
+      std::vector<std::string> unmatched;
+      w.pairs = pair_images(w.hr_dir, w.lr_dir, &unmatched);
+      for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
+      if (!shard.all()) {
+        const size_t total = keep_shard(
+            w.pairs, shard, [](const ImagePair& p) -> const std::string& { return p.name; });
+        spdlog::info("{} x{} shard {}: {} of {} images", set.name, scale, shard.text(),
+                     w.pairs.size(), total);
       }
-      // Timed: the network only, decoding and scoring excluded.
-      const auto start = std::chrono::steady_clock::now();
-      const cv::Mat sr = upscaler.upscale(lr, mode, [&run](double) {
-        if (run.stop()) throw Cancelled();
-      });
-      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      return sr;
-    };
-    KeepSr keep_sr;
-    if (!w.save_dir.empty()) {
-      keep_sr = [&](const ImagePair& pair, const cv::Mat& sr) {
-        write_image(sr_path(w.save_dir, pair), sr);
-      };
+      for (const auto& p : w.pairs) {
+        guard.add_input(p.hr);
+        if (!p.other.empty()) guard.add_input(p.other);
+      }
+      work.push_back(std::move(w));
     }
-    score_pairs(set, w.pairs, run, make_sr, keep_sr);
-    print_mean(stdout, set);
-    sets.push_back(std::move(set));
   }
-  return write_score_files(sets, args.scoring, shard.all() ? "" : shard.text());
-}
-
-int run_metrics(const MetricsArgs& args) {
-  std::vector<std::string> unmatched;
-  const auto pairs = pair_images(args.hr, args.sr, &unmatched);
-  for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
-  OutputGuard guard;
-  for (const auto& p : pairs) {
-    guard.add_input(p.hr);
-    guard.add_input(p.other);
+  // --save-sr's folder of one method on one set at one scale.
+  const auto save_dir = [&](const SetWork& w, const std::string& method) {
+    if (args.save_sr.empty()) return std::string();
+    fs::path dir(args.save_sr);
+    if (sets.size() > 1) dir /= w.set->name;
+    if (!baselines.empty()) dir /= method;
+    return (dir / ("x" + std::to_string(w.scale))).string();
+  };
+  std::vector<std::string> methods{kNetwork};
+  for (const auto* b : baselines) methods.push_back(b->method);
+  for (const auto& w : work) {
+    for (const auto& method : methods) {
+      for (const auto& p : w.pairs) {
+        if (!args.save_sr.empty())
+          guard.claim_or_throw(sr_path(save_dir(w, method), p), "--save-sr");
+      }
+    }
   }
   claim_score_files(guard, args.scoring);
+  for (const auto& w : work) {
+    for (const auto& method : methods) {
+      if (!args.save_sr.empty()) make_folder(save_dir(w, method), "--save-sr");
+    }
+  }
 
   const ScoringRun run = scoring_run(args.scoring);
-  ScoreSet set = new_score_set(args.scale, args.scoring);
-  print_header(stdout, set, "Scores of " + args.sr + " against " + args.hr);
-  score_pairs(set, pairs, run, [&](const ImagePair& pair, const cv::Mat& hr, ImageScore& r) {
-    r.lr_size = cv::Size(hr.cols / args.scale, hr.rows / args.scale);
-    return read_image_bgr8(pair.other, run.read);
-  });
-  print_mean(stdout, set);
-  return write_score_files({set}, args.scoring);
+  std::vector<ScoreSet> scored;
+  std::unique_ptr<Upscaler> upscaler;  // loaded once per scale
+  for (const auto& w : work) {
+    if (!upscaler || upscaler->options().scale != w.scale) {
+      UpscalerOptions options;
+      options.scale = w.scale;
+      options.threads = args.threads;
+      options.tta = args.tta;
+      options.path = args.path;
+      upscaler.reset();
+      upscaler = std::make_unique<Upscaler>(options);
+    }
+    for (const auto& method : methods) {
+      ScoreSet set = new_score_set(w.scale, args.scoring);
+      set.set_name = w.set->name;
+      set.method = method;
+      const Baseline* baseline = nullptr;
+      for (const auto* b : baselines) {
+        if (method == b->method) baseline = b;
+      }
+      if (!baseline) {
+        set.mode = to_string(args.mode);
+        set.tta = args.tta;
+      }
+      print_header(run.rows, set,
+                   method + " on " + w.set->name + " (" + w.hr_dir +
+                       (w.lr_dir.empty() ? ", LR made by fdiwn" : ", LR " + w.lr_dir) + ")");
+      const auto make_sr = [&](const ImagePair& pair, const cv::Mat& hr, ImageScore& r) {
+        const cv::Mat lr = lr_of(pair, hr, w.scale, run);
+        r.lr_size = lr.size();
+        // Timed: the network (or the interpolation) only; decoding and
+        // scoring excluded.
+        const auto start = std::chrono::steady_clock::now();
+        const cv::Mat sr = baseline ? matlab_imresize(lr, w.scale, baseline->kernel)
+                                    : upscaler->upscale(lr, args.mode, [&run](double) {
+                                        if (run.stop()) throw Cancelled();
+                                      });
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return sr;
+      };
+      KeepSr keep_sr;
+      if (!args.save_sr.empty()) {
+        keep_sr = [dir = save_dir(w, method)](const ImagePair& pair, const cv::Mat& sr) {
+          write_image(sr_path(dir, pair), sr);
+        };
+      }
+      score_pairs(set, w.pairs, run, make_sr, keep_sr);
+      print_mean(run.rows, set);
+      scored.push_back(std::move(set));
+    }
+  }
+  print_summary(scored, args.scoring);
+  return write_score_files(scored, args.scoring, shard.all() ? "" : shard.text());
 }
 
 }  // namespace fdiwn::cli

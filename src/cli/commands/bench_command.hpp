@@ -1,5 +1,5 @@
-// `fdiwn bench` (PSNR/SSIM and speed of FDIWN on a test set, in the paper's
-// protocol) and `fdiwn metrics` (the same scores for any SR images).
+// `fdiwn bench`: PSNR/SSIM of FDIWN and of interpolation baselines on test
+// sets, in the paper's protocol; its speed and efficiency reports.
 #pragma once
 
 #include <string>
@@ -14,8 +14,10 @@
 namespace fdiwn::cli {
 
 struct BenchArgs {
-  std::string hr;
-  std::string lr;
+  std::string hr;                      ///< one test set (named after its folder)
+  std::string lr;                      ///< its LR images (default: made from HR)
+  std::vector<std::string> sets;       ///< NAME=HR_DIR[:LR_DIR], repeated
+  std::vector<std::string> baselines;  ///< bicubic, bilinear, nearest, lanczos
   std::vector<int> scales;
   Mode mode = Mode::Chop;
   bool tta = false;
@@ -29,21 +31,12 @@ struct BenchArgs {
   std::vector<std::string> merge;  ///< JSON results of shards to merge instead of running
 };
 
-struct MetricsArgs {
-  std::string hr;
-  std::string sr;
-  int scale = 4;
-  ScoringArgs scoring;
-};
-
 CLI::App* add_bench_command(CLI::App& app, BenchArgs& args);
-CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args);
 
-/// Both return 0, or 1 if some image failed (it is reported and left out
-/// of the mean); usage errors are thrown, and Cancelled on a stop signal.
-/// Neither writes over any of its inputs: --save-sr, --csv and --json are
-/// checked against every image they read before any work.
+/// Returns 0, or 1 if some image failed (it is reported and left out of the
+/// mean); usage errors are thrown, and Cancelled on a stop signal. Writes
+/// over none of its inputs: --save-sr, --csv and --json are checked against
+/// every image it reads before any work.
 int run_bench(const BenchArgs& args);
-int run_metrics(const MetricsArgs& args);
 
 }  // namespace fdiwn::cli

@@ -38,8 +38,9 @@ struct ShardsSeen {
 };
 
 std::string set_label(const ScoreSet& set) {
-  return "x" + std::to_string(set.scale) + (set.mode.empty() ? "" : " " + set.mode) +
-         (set.tta ? " tta" : "");
+  return (set.method.empty() ? "" : set.method + " ") +
+         (set.set_name.empty() ? "" : set.set_name + " ") + "x" + std::to_string(set.scale) +
+         (set.mode.empty() ? "" : " " + set.mode) + (set.tta ? " tta" : "");
 }
 
 void check_shards(const ShardsSeen& seen, const ScoreSet& set) {
@@ -62,14 +63,14 @@ void check_shards(const ShardsSeen& seen, const ScoreSet& set) {
 
 }  // namespace
 
-// Combines shards' JSON results: per scale (and mode, protocol), the union of
-// their images in name order, so the table and the means are those of a
-// single run over the whole set.
+// Combines shards' JSON results: per scale, set and method (and mode,
+// protocol), the union of their images in name order, so the tables and the
+// means are those of a single run over the whole set.
 int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring) {
   OutputGuard guard;
   for (const auto& f : files) guard.add_input(f);
   claim_score_files(guard, scoring);
-  using Key = std::tuple<int, std::string, bool, bool, int>;
+  using Key = std::tuple<int, std::string, std::string, std::string, bool, bool, int>;
   std::map<Key, ScoreSet> merged;
   std::map<Key, ShardsSeen> shards;
   for (const auto& f : files) {
@@ -90,7 +91,8 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
       shard = parse_shard(shard_field->get<std::string>());
     }
     for (auto& set : from_json(doc, f)) {
-      const Key key{set.scale, set.mode, set.tta, set.y_channel, set.crop_border};
+      const Key key{set.scale, set.set_name,  set.method,     set.mode,
+                    set.tta,   set.y_channel, set.crop_border};
       auto& seen = shards[key];
       if (shard.all()) {
         seen.unsharded.push_back(f);
@@ -126,11 +128,15 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
                               std::to_string(set.scale) + ") is in more than one result");
       }
     }
-    print_header(stdout, set, "Merged from " + std::to_string(files.size()) + " result files:");
-    for (const auto& r : set.images) print_row(stdout, r);
-    print_mean(stdout, set);
+    std::FILE* out = rows_stream(scoring);
+    print_header(
+        out, set,
+        "Merged from " + std::to_string(files.size()) + " result files: " + set_label(set));
+    for (const auto& r : set.images) print_row(out, r);
+    print_mean(out, set);
     sets.push_back(std::move(set));
   }
+  print_summary(sets, scoring);
   return write_score_files(sets, scoring);
 }
 

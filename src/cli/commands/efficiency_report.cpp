@@ -8,6 +8,8 @@
 #include "cli/commands/bench_cases.hpp"
 #include "cli/commands/values.hpp"
 #include "cli/process/exit_codes.hpp"
+#include "cli/report/library_messages.hpp"
+#include "cli/report/table.hpp"
 #include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
@@ -30,14 +32,24 @@ int run_efficiency(const SpeedArgs& args) {
   if (sizes.empty()) throw InvalidArgument("--sizes cannot be empty");
   const int repeat = args.repeat < 0 ? kDefaultRepeat : args.repeat;
   const int threads = args.threads > 0 ? args.threads : default_thread_count();
-  std::printf(
+  const TableFormat format =
+      args.table.empty() ? TableFormat::Text : parse_table_format(args.table);
+  // With a table to paste, stdout holds it alone; the rows still show
+  // progress, on stderr.
+  std::FILE* out = format == TableFormat::Text ? stdout : log_stream();
+  Table table;
+  table.header = {"scale",         "LR size",  "params",   "GMACs",
+                  "M activations", "peak MiB", "pass MiB", "runtime ms"};
+  table.label_columns = 2;
+  std::fprintf(
+      out,
       "FDIWN efficiency (LibTorch %s, %d threads, %s path): counted from the loaded network; "
       "activations are the elements of every convolution's output (NTIRE); runtime is the "
       "mean and sample standard deviation of %d timed pass%s after one untimed pass at that "
       "size, each case in a process of its own\n",
       torch_version().c_str(), threads, to_string(args.path), repeat, repeat == 1 ? "" : "es");
-  std::printf("%-5s %-10s %10s %10s %14s %9s %9s %22s\n", "scale", "LR size", "params", "GMACs",
-              "M activations", "peak MiB", "pass MiB", "runtime ms");
+  std::fprintf(out, "%-5s %-10s %10s %10s %14s %9s %9s %22s\n", "scale", "LR size", "params",
+               "GMACs", "M activations", "peak MiB", "pass MiB", "runtime ms");
   nlohmann::json rows = nlohmann::json::array();
   int code = kExitOk;
   for (int scale : scales) {
@@ -45,7 +57,7 @@ int run_efficiency(const SpeedArgs& args) {
       const std::string size_text = std::to_string(size.width) + "x" + std::to_string(size.height);
       const CaseResult r = run_case({scale, size, args.path, threads}, repeat);
       if (!r.ok) {
-        std::printf("x%-4d %-10s failed: %s\n", scale, size_text.c_str(), r.error.c_str());
+        std::fprintf(out, "x%-4d %-10s failed: %s\n", scale, size_text.c_str(), r.error.c_str());
         code = kExitFailed;
         continue;
       }
@@ -55,10 +67,26 @@ int run_efficiency(const SpeedArgs& args) {
       const long pass_kib = std::max(0L, r.peak_kib - r.loaded_kib);
       char runtime[48];
       std::snprintf(runtime, sizeof runtime, "%.1f \xC2\xB1 %.1f", r.mean_ms, r.sd_ms);
-      std::printf("x%-4d %-10s %10lld %10.2f %14.1f %9ld %9ld %22s\n", scale, size_text.c_str(),
-                  static_cast<long long>(r.parameters), macs / 1e9, activations / 1e6,
-                  r.peak_kib / 1024, pass_kib / 1024, runtime);
-      std::fflush(stdout);
+      char runtime_latex[64];
+      std::snprintf(runtime_latex, sizeof runtime_latex, "%.1f $\\pm$ %.1f", r.mean_ms, r.sd_ms);
+      std::fprintf(out, "x%-4d %-10s %10lld %10.2f %14.1f %9ld %9ld %22s\n", scale,
+                   size_text.c_str(), static_cast<long long>(r.parameters), macs / 1e9,
+                   activations / 1e6, r.peak_kib / 1024, pass_kib / 1024, runtime);
+      std::fflush(out);
+      char gmacs[32], mact[32];
+      std::snprintf(gmacs, sizeof gmacs, "%.2f", macs / 1e9);
+      std::snprintf(mact, sizeof mact, "%.1f", activations / 1e6);
+      std::vector<TableCell> row{TableCell("x" + std::to_string(scale)),
+                                 TableCell(size_text),
+                                 TableCell(std::to_string(r.parameters)),
+                                 TableCell(gmacs),
+                                 TableCell(mact),
+                                 TableCell(std::to_string(r.peak_kib / 1024)),
+                                 TableCell(std::to_string(pass_kib / 1024)),
+                                 TableCell(runtime)};
+      row[0].values[0].latex = "$\\times$" + std::to_string(scale);
+      row.back().values[0].latex = runtime_latex;
+      table.rows.push_back(std::move(row));
       rows.push_back({{"scale", scale},
                       {"width", size.width},
                       {"height", size.height},
@@ -75,6 +103,7 @@ int run_efficiency(const SpeedArgs& args) {
                       {"first_ms", r.first_ms}});
     }
   }
+  if (format != TableFormat::Text) std::fputs(render(table, format).c_str(), stdout);
   if (!args.json.empty()) {
     const nlohmann::json doc = {{"threads", threads},
                                 {"path", to_string(args.path)},

@@ -26,6 +26,9 @@ struct SpeedArgs {
   Path path = Path::Engine;
   int threads = 0;
   std::string json;
+  /// --efficiency: "" or "text" (rows as they come), "md" or "latex" (the
+  /// rows on stderr as they come, then the table alone on stdout).
+  std::string table;
   /// Internal: run one case in this process and print its result.
   std::string child_case;
 };

@@ -21,6 +21,7 @@
 
 #include "cli/commands/bench_command.hpp"
 #include "cli/commands/info_command.hpp"
+#include "cli/commands/metrics_command.hpp"
 #include "cli/commands/upscale_command.hpp"
 #include "cli/process/exit_codes.hpp"
 #include "cli/process/signals.hpp"

@@ -78,7 +78,7 @@ std::map<std::string, std::string> by_key(const std::string& dir) {
 }  // namespace
 
 std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string& other_dir,
-                                   std::vector<std::string>* unmatched) {
+                                   std::vector<std::string>* unmatched, Unpaired unpaired) {
   const auto hr = by_key(hr_dir);
   if (hr.empty()) throw InvalidArgument(hr_dir + ": no images");
   std::vector<ImagePair> pairs;
@@ -91,13 +91,14 @@ std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string&
   for (const auto& [key, path] : hr) {
     auto it = other.find(key);
     if (it == other.end()) {
+      if (unpaired == Unpaired::Keep) pairs.push_back({key, path, ""});
       missing.push_back(path);
       continue;
     }
     pairs.push_back({key, path, it->second});
     other.erase(it);
   }
-  if (!missing.empty()) {
+  if (!missing.empty() && unpaired == Unpaired::Refuse) {
     throw InvalidArgument(
         missing.front() + ": no image in " + other_dir + " pairs with it" +
         (missing.size() > 1 ? " (nor with " + std::to_string(missing.size() - 1) + " more)" : ""));

@@ -106,10 +106,11 @@ void print_mean(std::FILE* out, const ScoreSet& set) {
 std::string to_csv(const std::vector<ScoreSet>& sets) {
   std::ostringstream os;
   os.precision(10);
-  os << "scale,mode,tta,channel,crop_border,image,hr,other,lr_width,lr_height,psnr,ssim,seconds,"
-        "error\n";
+  os << "set,method,scale,mode,tta,channel,crop_border,image,hr,other,lr_width,lr_height,psnr,"
+        "ssim,seconds,error\n";
   for (const auto& set : sets) {
-    const std::string common = std::to_string(set.scale) + "," + set.mode + "," +
+    const std::string common = csv_field(set.set_name) + "," + csv_field(set.method) + "," +
+                               std::to_string(set.scale) + "," + set.mode + "," +
                                (set.tta ? "1" : "0") + "," + (set.y_channel ? "y" : "rgb") + "," +
                                std::to_string(set.crop_border) + ",";
     for (const auto& r : set.images) {
@@ -153,7 +154,9 @@ nlohmann::json to_json(const std::vector<ScoreSet>& sets) {
       images.push_back(std::move(j));
     }
     const SetMean m = mean_of(set);
-    runs.push_back({{"scale", set.scale},
+    runs.push_back({{"set", set.set_name},
+                    {"method", set.method},
+                    {"scale", set.scale},
                     {"mode", set.mode},
                     {"tta", set.tta},
                     {"channel", set.y_channel ? "y" : "rgb"},
@@ -174,6 +177,9 @@ std::vector<ScoreSet> from_json(const nlohmann::json& doc, const std::string& so
   try {
     for (const auto& run : doc.at("runs")) {
       ScoreSet set;
+      // Results of versions before several sets and methods have neither.
+      set.set_name = run.value("set", std::string());
+      set.method = run.value("method", std::string());
       set.scale = run.at("scale").get<int>();
       set.mode = run.at("mode").get<std::string>();
       set.tta = run.at("tta").get<bool>();

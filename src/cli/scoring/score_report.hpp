@@ -22,8 +22,10 @@ struct ImageScore {
   std::string error;    ///< non-empty: failed, left out of the mean
 };
 
-/// One scale of one run.
+/// One scale of one method on one test set.
 struct ScoreSet {
+  std::string set_name;  ///< the test set ("Set5")
+  std::string method;    ///< "FDIWN", a baseline ("Bicubic"), or metrics' --sr name
   int scale = 0;
   std::string mode;  ///< "chop", "whole", or "" for metrics
   bool tta = false;

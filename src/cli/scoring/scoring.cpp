@@ -4,6 +4,9 @@
 
 #include "cli/batch/output_guard.hpp"
 #include "cli/report/failure.hpp"
+#include "cli/report/library_messages.hpp"
+#include "cli/report/table.hpp"
+#include "cli/scoring/score_table.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
 #include "fdiwn/matlab_resize.hpp"
@@ -84,6 +87,22 @@ int write_score_files(const std::vector<ScoreSet>& sets, const ScoringArgs& args
   return 0;
 }
 
+std::FILE* rows_stream(const ScoringArgs& args) {
+  if (args.table.empty()) return stdout;
+  // stderr itself carries the libraries' captured messages (library_messages.hpp).
+  return parse_table_format(args.table) == TableFormat::Text ? stdout : log_stream();
+}
+
+void print_summary(const std::vector<ScoreSet>& sets, const ScoringArgs& args) {
+  if (sets.size() < 2 && args.table.empty()) return;
+  const TableFormat format =
+      args.table.empty() ? TableFormat::Text : parse_table_format(args.table);
+  const std::string text = render(score_table(sets, psnr_digits_for(format)), format);
+  if (format == TableFormat::Text) std::fputs("\n", stdout);
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+}
+
 void score_pairs(ScoreSet& set, const std::vector<ImagePair>& pairs, const ScoringRun& run,
                  const MakeSr& make_sr, const KeepSr& keep_sr) {
   for (const auto& pair : pairs) {
@@ -101,7 +120,7 @@ void score_pairs(ScoreSet& set, const std::vector<ImagePair>& pairs, const Scori
           describe_failure(std::current_exception(), pair.other.empty() ? pair.hr : pair.other);
       spdlog::error("{}", r.error);
     }
-    print_row(stdout, r);
+    print_row(run.rows, r);
     set.images.push_back(std::move(r));
   }
 }

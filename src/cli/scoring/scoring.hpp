@@ -5,6 +5,7 @@
 // image's one-line error; a stop request ends the run.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,7 +28,18 @@ struct ScoringArgs {
   std::string max_pixels = "100M";
   std::string csv;
   std::string json;
+  /// --table: "" (a text summary when there is more than one set), or
+  /// text, md, latex (the summary always; with md or latex the per-image
+  /// rows go to stderr, so that stdout holds the table alone).
+  std::string table;
 };
+
+/// Where the per-image rows and each set's header and mean are printed.
+std::FILE* rows_stream(const ScoringArgs& args);
+
+/// Prints score_table() of `sets` to stdout when there is more than one set
+/// or --table was given.
+void print_summary(const std::vector<ScoreSet>& sets, const ScoringArgs& args);
 
 /// A set for `scale` scored as `args` say.
 ScoreSet new_score_set(int scale, const ScoringArgs& args);
@@ -50,6 +62,7 @@ using KeepSr = std::function<void(const ImagePair& pair, const cv::Mat& sr)>;
 
 struct ScoringRun {
   ReadOptions read;                                   ///< for every image read
+  std::FILE* rows = stdout;                           ///< where each image's row is printed
   std::function<bool()> stop = [] { return false; };  ///< true: throw Cancelled
 };
 
