@@ -74,17 +74,33 @@ InteractionGate interaction(const CoffConvImpl& cc) {
 }
 
 // WIRW/WCRW bodies: 1x1 with its ReLU, 1x1, 3x3; `scales` on the input.
-void body(const torch::nn::Sequential& seq, const Tensor& scales, ConvKernel& expand_relu,
-          ConvKernel& squeeze, ConvKernel& spatial) {
+BodyKernels body(const torch::nn::Sequential& seq, const Tensor& scales) {
   const auto& first = conv_at(seq, 0);
-  expand_relu = ConvKernel(scaled_input(first.weight, scales), first.bias, 1, PostOp::Relu);
-  squeeze = kernel(conv_at(seq, 2));
-  spatial = kernel(conv_at(seq, 3));
+  const auto& second = conv_at(seq, 2);
+  const Tensor w1 = scaled_input(first.weight, scales).to(torch::kFloat32).contiguous();
+  BodyKernels b;
+  b.expand_relu = ConvKernel(w1, first.bias, 1, PostOp::Relu);
+  b.squeeze = kernel(second);
+  b.spatial = kernel(conv_at(seq, 3));
+  // The two 1x1 kernels as one where the CPU and the shape allow; the
+  // ConvKernels stay as the fallback and say the body's channel counts.
+  const int64_t in = w1.size(1), wide = w1.size(0), out = second.weight.size(0);
+  if (PointwisePair::available() && PointwisePair::suits(in, wide, out) &&
+      second.weight.size(1) == wide) {
+    const auto floats = [](const Tensor& t) {
+      return t.defined() ? t.to(torch::kFloat32).contiguous() : Tensor();
+    };
+    const Tensor b1 = floats(first.bias), w2 = floats(second.weight), b2 = floats(second.bias);
+    b.pair = std::make_unique<PointwisePair>(
+        w1.data_ptr<float>(), b1.defined() ? b1.data_ptr<float>() : nullptr, w2.data_ptr<float>(),
+        b2.defined() ? b2.data_ptr<float>() : nullptr, in, wide, out);
+  }
+  return b;
 }
 
 WirwKernels wirw(const WIRWImpl& u) {
   WirwKernels k;
-  body(u.body, {}, k.expand_relu, k.squeeze, k.spatial);
+  k.body = body(u.body, {});
   k.attention = attention(*u.SAlayer);
   k.res_scale = value(u.res_scale);
   k.x_scale = value(u.x_scale);
@@ -93,7 +109,7 @@ WirwKernels wirw(const WIRWImpl& u) {
 
 WcrwKernels wcrw(const WCRWImpl& u, const Tensor& scales = {}) {
   WcrwKernels k;
-  body(u.body, scales, k.expand_relu, k.squeeze, k.spatial);
+  k.body = body(u.body, scales);
   const float xs = value(u.x_scale);
   k.residual = ConvKernel(scaled_input(u.conv->weight, scales) * xs, u.conv->bias * xs);
   k.attention = attention(*u.SAlayer);

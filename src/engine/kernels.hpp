@@ -1,15 +1,18 @@
 // The engine's kernels, compiled once from a loaded FDIWN module tree
-// (compile.cpp): each paper unit's convolutions as oneDNN kernels, named
-// after their role, with the learned scalars that multiply a convolution's
-// input or output folded into its weights, and the attention and
-// interaction gates as plain coefficients.
+// (compile.cpp): each paper unit's convolutions as ConvKernels (oneDNN or
+// Winograd), and each WIRW/WCRW body's 1x1 pair also fused where it can be,
+// named after their role, with the learned scalars that multiply a
+// convolution's input or output folded into its weights, and the attention
+// and interaction gates as plain coefficients.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "engine/bands.hpp"
 #include "engine/conv_kernel.hpp"
 #include "engine/pixel_ops.hpp"
+#include "engine/pointwise_pair.hpp"
 
 namespace fdiwn {
 struct FDIWNImpl;
@@ -35,12 +38,19 @@ struct InteractionGate {
   Weights weights(const Stats& s) const;
 };
 
-/// WIRW (SRBW1): y = res_scale * SA(body(x)) + x_scale * x, body = the
-/// three kernels below.
-struct WirwKernels {
-  ConvKernel expand_relu;  ///< 1x1 n -> wide, ReLU fused
+/// A WIRW/WCRW body: spatial(squeeze(expand_relu(x))).
+struct BodyKernels {
+  ConvKernel expand_relu;  ///< 1x1 in -> wide, ReLU fused
   ConvKernel squeeze;      ///< 1x1 wide -> narrow
-  ConvKernel spatial;      ///< 3x3 narrow -> n
+  ConvKernel spatial;      ///< 3x3 narrow -> out
+  /// The two 1x1 kernels as one, where the CPU and the shape allow
+  /// (pointwise_pair.hpp); null: they run one after the other.
+  std::unique_ptr<PointwisePair> pair;
+};
+
+/// WIRW (SRBW1): y = res_scale * SA(body(x)) + x_scale * x.
+struct WirwKernels {
+  BodyKernels body;
   AttentionGate attention;
   float res_scale = 1, x_scale = 1;
 };
@@ -48,7 +58,7 @@ struct WirwKernels {
 /// WCRW (SRBW) and the fusion unit (SRBW2): y = res_scale * SA(body(x)) +
 /// residual(x), x_scale folded into `residual`.
 struct WcrwKernels {
-  ConvKernel expand_relu, squeeze, spatial;
+  BodyKernels body;
   ConvKernel residual;  ///< 3x3 in -> out, x_scale folded
   AttentionGate attention;
   float res_scale = 1;

@@ -27,9 +27,8 @@ struct Features {
 
 /// out (rows `band`) = spatial(squeeze(expand_relu(in))), `in` holding rows
 /// frame.around(band, 1): a WIRW/WCRW body, its wide intermediate in cache.
-void run_body(const ConvKernel& expand_relu, const ConvKernel& squeeze, const ConvKernel& spatial,
-              const float* in, Span in_rows, Span band, const Frame& frame, float* out,
-              Scratch& scratch);
+void run_body(const BodyKernels& body, const float* in, Span in_rows, Span band, const Frame& frame,
+              float* out, Scratch& scratch);
 
 /// A WIRW's body on x, and the gates of its attention (one pass).
 Map wirw_body(const WirwKernels& k, const Pass& p, const Map& x, Gates& gates);

@@ -30,7 +30,8 @@ int64_t power_of_two_at_most(int64_t n) {
   return p;
 }
 
-// dst = second(first(src)) on `count` pixels, in runs whose wide
+// dst = second(first(src)) on `count` pixels through oneDNN, where the
+// fused kernel (pointwise_pair.hpp) is not there: in runs whose wide
 // intermediate stays in cache. Runs are a power of two long (the last one
 // overlaps its predecessor), so the kernels need a handful of shapes for
 // every image size, made once per process.
@@ -57,13 +58,16 @@ int64_t offset(const Frame& f, Span outer, Span inner) {
 
 }  // namespace
 
-void run_body(const ConvKernel& expand_relu, const ConvKernel& squeeze, const ConvKernel& spatial,
-              const float* in, Span in_rows, Span band, const Frame& f, float* out,
-              Scratch& scratch) {
+void run_body(const BodyKernels& body, const float* in, Span in_rows, Span band, const Frame& f,
+              float* out, Scratch& scratch) {
   const int64_t px = pixels(f, in_rows);
-  float* narrow = scratch.take(px * squeeze.out_channels());
-  pointwise_pair(expand_relu, squeeze, in, px, narrow, scratch);
-  spatial.rows(narrow, in_rows, band, f.height, f.width, out);
+  float* narrow = scratch.take(px * body.squeeze.out_channels());
+  if (body.pair) {
+    body.pair->pixels(in, px, narrow);
+  } else {
+    pointwise_pair(body.expand_relu, body.squeeze, in, px, narrow, scratch);
+  }
+  body.spatial.rows(narrow, in_rows, band, f.height, f.width, out);
 }
 
 // A WDIB's distillation on one band: a = [d, r] (24 channels on rows h1,
@@ -76,7 +80,7 @@ void distil(const WcrwKernels& u, const float* a, const Frame& f, Span h1, Span 
   float* r = s.take(px * kHalf);
   ops::copy_channels(a + kHalf, kC, r, kHalf, kHalf, px);
   ops::copy_channels(a + offset(f, h1, band) * kC, kC, distilled, kHalf, kHalf, pixels(f, band));
-  run_body(u.expand_relu, u.squeeze, u.spatial, r, h1, band, f, t, s);
+  run_body(u.body, r, h1, band, f, t, s);
   u.residual.rows(r, h1, band, f.height, f.width, res);
 }
 
@@ -100,7 +104,7 @@ Map wirw_body(const WirwKernels& k, const Pass& p, const Map& x, Gates& gates) {
   BandStats st(f, kC);
   run_bands(f, [&](int64_t b, Scratch& s) {
     const Span band = f.band(b), h1 = f.around(band, 1);
-    run_body(k.expand_relu, k.squeeze, k.spatial, x.row(h1.lo), h1, band, f, t.row(band.lo), s);
+    run_body(k.body, x.row(h1.lo), h1, band, f, t.row(band.lo), s);
     st.add(b, t.row(band.lo), pixels(f, band));
   });
   gates = k.attention.gates(st.finish());
@@ -130,7 +134,7 @@ Features wcrw(const WcrwKernels& k, const Pass& p, const Map& x) {
   BandStats st(f, kC);
   run_bands(f, [&](int64_t b, Scratch& s) {
     const Span band = f.band(b), h1 = f.around(band, 1);
-    run_body(k.expand_relu, k.squeeze, k.spatial, x.row(h1.lo), h1, band, f, t.row(band.lo), s);
+    run_body(k.body, x.row(h1.lo), h1, band, f, t.row(band.lo), s);
     k.residual.rows(x.row(h1.lo), h1, band, f.height, f.width, y.map.row(band.lo));
     st.add(b, t.row(band.lo), pixels(f, band));
   });
@@ -186,8 +190,7 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
       float* oa1 = s.take(n * kC);
       ops::interact_first(oa.row(band.lo), x.map.row(band.lo), wa1, wb1, nullptr, oa1, n);
       st_oa1.add(b, oa1, n);
-      run_body(k.srb2.expand_relu, k.srb2.squeeze, k.srb2.spatial, ob1, h1, band, f,
-               t3.row(band.lo), s);
+      run_body(k.srb2.body, ob1, h1, band, f, t3.row(band.lo), s);
       st.add(b, t3.row(band.lo), n);
     });
     g3 = k.srb2.attention.gates(st.finish());
@@ -236,10 +239,8 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
     BandStats st5(f, kC), st6(f, kC);
     run_bands(f, [&](int64_t b, Scratch& s) {
       const Span band = f.band(b), h1 = f.around(band, 1);
-      run_body(k.srb3.expand_relu, k.srb3.squeeze, k.srb3.spatial, oa2.row(h1.lo), h1, band, f,
-               pa.row(band.lo), s);
-      run_body(k.srb4.expand_relu, k.srb4.squeeze, k.srb4.spatial, ob2.row(h1.lo), h1, band, f,
-               pb.row(band.lo), s);
+      run_body(k.srb3.body, oa2.row(h1.lo), h1, band, f, pa.row(band.lo), s);
+      run_body(k.srb4.body, ob2.row(h1.lo), h1, band, f, pb.row(band.lo), s);
       st5.add(b, pa.row(band.lo), pixels(f, band));
       st6.add(b, pb.row(band.lo), pixels(f, band));
     });
@@ -268,8 +269,7 @@ Features wdib(const WdibKernels& k, const Pass& p, const Features& x) {
       float* c = s.take(px * 2 * kC);
       ops::copy_channels(pa.row(h1.lo), kC, c, 2 * kC, kC, px);
       ops::copy_channels(pb.row(h1.lo), kC, c + kC, 2 * kC, kC, px);
-      run_body(k.fuse1.expand_relu, k.fuse1.squeeze, k.fuse1.spatial, c, h1, band, f,
-               t7.row(band.lo), s);
+      run_body(k.fuse1.body, c, h1, band, f, t7.row(band.lo), s);
       k.fuse1.residual.rows(c, h1, band, H, W, r.row(band.lo));
       float* f2 = s.take(n * kC);
       const float* cb = c + in * 2 * kC;
