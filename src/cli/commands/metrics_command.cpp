@@ -17,7 +17,9 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args) {
   auto* cmd = app.add_subcommand(
       "metrics", "PSNR/SSIM of SR images made by any methods, in the paper's protocol");
   cmd->add_option("--hr", args.hr, "Folder of HR images (a test set named after its folder)");
-  cmd->add_option("--set", args.sets, "A test set: NAME=HR_DIR (several allowed; a column each)");
+  cmd->add_option("--set", args.sets,
+                  "A test set: NAME=HR_DIR (several allowed; a column each; '{scale}' in "
+                  "HR_DIR is replaced)");
   cmd->add_option("--sr", args.sr,
                   "A method's SR images: NAME=DIR or DIR, paired with HR by name (several "
                   "allowed; a row each; '{scale}' and '{set}' in DIR are replaced)")

@@ -30,7 +30,8 @@ void add_scoring_options(CLI::App* cmd, ScoringArgs& args) {
   cmd->add_option("--table", args.table,
                   "Summary table (row per scale and method, column per set, best marked) in "
                   "this format: text, md (Markdown) or latex; with md or latex stdout holds "
-                  "the table alone (default: text, when there is more than one set)")
+                  "the table alone (default: text, when more than one scale, set or method "
+                  "was scored)")
       ->check(CLI::IsMember(
           std::vector<std::string>(std::begin(kTableFormatNames), std::end(kTableFormatNames))));
 }

@@ -28,7 +28,8 @@ struct ScoringArgs {
   std::string max_pixels = "100M";
   std::string csv;
   std::string json;
-  /// --table: "" (a text summary when there is more than one set), or
+  /// --table: "" (a text summary when more than one scale, set or method
+  /// was scored), or
   /// text, md, latex (the summary always; with md or latex the per-image
   /// rows go to stderr, so that stdout holds the table alone).
   std::string table;
