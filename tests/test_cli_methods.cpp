@@ -1,6 +1,9 @@
 // Methods side by side: `fdiwn metrics` over several SR folders, `fdiwn
 // bench` with interpolation baselines and several test sets, the summary
 // table in text, Markdown and LaTeX.
+#include <unistd.h>
+
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -177,12 +180,53 @@ TEST(Methods, FolderLayoutMistakesAreUsageErrors) {
            {"metrics", "--hr", kHr, "--sr", "X=" + kChop, "--sr", "X=" + kChop, "-s", "4"},
            {"bench", "--set", kHr, "-s", "4"},
            {"bench", "--hr", kHr, "-s", "4", "--baseline", "cubic"},
-           {"metrics", "--hr", kHr, "--sr", kChop, "-s", "4", "--table", "html"}}) {
+           {"metrics", "--hr", kHr, "--sr", kChop, "-s", "4", "--table", "html"},
+           {"metrics", "--hr", kHr, "--sr", "=" + kChop, "-s", "4"},
+           // One LR folder for two scales.
+           {"bench", "--set", "S=" + kHr + ":" + data_path("Set5/LR/x4"), "-s", "2", "-s", "4"},
+           // Options that would do nothing in that mode.
+           {"bench", "--speed", "-s", "4", "--sizes", "16x16", "--table", "md"},
+           {"bench", "--efficiency", "--merge", dir.file("a.json")},
+           {"bench", "--merge", dir.file("a.json"), "--baseline", "bicubic"}}) {
     const auto r = run_fdiwn(args);
     SCOPED_TRACE(args.back());
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_FALSE(r.err.empty());
   }
+}
+
+TEST(Methods, MergeRefusesTwoWholeRunsOfOneSet) {
+  // Two folders both called Set5 (one of them 4 images): their union is no
+  // set at all.
+  TempDir dir;
+  fs::create_directories(dir.file("Set5"));
+  for (const char* n : kNames) {
+    if (std::string(n) != "woman")
+      fs::copy_file(kHr + "/" + n + ".png", dir.file(std::string("Set5/") + n + ".png"));
+  }
+  ASSERT_EQ(run_fdiwn({"metrics", "--set", "Set5=" + kHr, "--sr", "A=" + kChop, "-s", "4", "--json",
+                       dir.file("a.json")})
+                .exit_code,
+            0);
+  ASSERT_EQ(run_fdiwn({"metrics", "--set", "Set5=" + dir.file("Set5"), "--sr", "A=" + kChop, "-s",
+                       "4", "--json", dir.file("b.json")})
+                .exit_code,
+            0);
+  const auto r = run_fdiwn({"bench", "--merge", dir.file("a.json"), dir.file("b.json")});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("both hold the whole"), std::string::npos) << r.err;
+}
+
+TEST(Methods, StopSignalEndsTheEfficiencyReport) {
+  // The timed passes run in a child process: the stop must reach it.
+  CliOptions o;
+  o.deadline_seconds = 60;
+  CliProcess p({"bench", "--efficiency", "-s", "2", "--sizes", "960x540", "--repeat", "20"}, o);
+  ::sleep(4);
+  p.signal(SIGTERM);
+  const auto r = p.wait();
+  EXPECT_FALSE(r.timed_out) << "the report went on after SIGTERM";
+  EXPECT_EQ(r.exit_code, 130) << r.err;
 }
 
 TEST(Methods, EfficiencyReportAsMarkdown) {

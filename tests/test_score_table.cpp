@@ -1,5 +1,6 @@
 // The summary table of a scoring run (rows scale x method, columns sets,
 // best marked) and its three renderings; the names of folders.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,7 @@ ScoreSet scored(const std::string& set, const std::string& method, int scale, do
     r.ssim = ssim;
     s.images.push_back(r);
   }
-  if (failed) {
-    ImageScore r;
-    r.name = "missing";
-    r.error = "no image";
-    s.images.push_back(r);
-  }
+  if (failed) s.images[1].error = "no image";  // the mean is then img0's
   return s;
 }
 
@@ -60,8 +56,8 @@ TEST(ScoreTable, RowPerScaleAndMethodColumnPerSet) {
   EXPECT_EQ(t.header, (Row{"scale", "method", "Set5", "Urban"}));
   ASSERT_EQ(t.rows.size(), 4u);
   // Scales in increasing order, methods in the order they came.
-  EXPECT_EQ(row_text(t, 0), (Row{"x2", "FDIWN", "38.0700* / 0.9608*", ""}));
-  EXPECT_EQ(row_text(t, 1), (Row{"x2", "Bicubic", "33.6700 / 0.9303", ""}));
+  EXPECT_EQ(row_text(t, 0), (Row{"x2", "FDIWN", "38.0700* / 0.9608*", "-"}));
+  EXPECT_EQ(row_text(t, 1), (Row{"x2", "Bicubic", "33.6700 / 0.9303", "-"}));
   EXPECT_EQ(row_text(t, 2), (Row{"x4", "FDIWN", "32.2267* / 0.8955*", "26.1000* / 0.7900*"}));
   EXPECT_EQ(row_text(t, 3), (Row{"x4", "Bicubic", "28.4300 / 0.8111", "23.1000 / 0.6600"}));
   EXPECT_EQ(t.rules, (std::vector<std::size_t>{2}));
@@ -102,6 +98,36 @@ TEST(ScoreTable, AloneAgainstAnIncompleteMeanIsStillTheBest) {
   EXPECT_EQ(row_text(t, 0)[2], "30.0000* / 0.8000*");
 }
 
+TEST(ScoreTable, MeanOverFewerImagesThanTheOthersIsNotCompared) {
+  // Merged results: B was scored on a smaller folder of the same name.
+  ScoreSet b = scored("S", "B", 4, 31.0, 0.81);
+  b.images.pop_back();
+  const Table t = score_table({scored("S", "A", 4, 30.0, 0.80), b}, 4);
+  EXPECT_EQ(row_text(t, 0)[2], "30.0000* / 0.8000*");
+  EXPECT_EQ(row_text(t, 1)[2], std::string("31.0000 / 0.8100") + kFootnoteMark);
+}
+
+TEST(ScoreTable, OneMethodScoredTwoWaysGetsTwoRows) {
+  ScoreSet chop = scored("S", "FDIWN", 4, 32.0, 0.8), whole = scored("S", "FDIWN", 4, 31.9, 0.8);
+  chop.mode = "chop";
+  whole.mode = "whole";
+  ScoreSet rgb = scored("S", "Bicubic", 4, 28.0, 0.7);
+  const Table t = score_table({chop, whole, rgb}, 4);
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(row_text(t, 0)[1], "FDIWN (chop, Y, shave 0)");
+  EXPECT_EQ(row_text(t, 1)[1], "FDIWN (whole, Y, shave 0)");
+  EXPECT_EQ(row_text(t, 2)[1], "Bicubic");
+  EXPECT_EQ(row_text(t, 0)[2], "32.0000* / 0.8000*");
+}
+
+TEST(ScoreTable, MethodNotScoredOnASetShowsADash) {
+  const Table t = score_table({scored("S", "A", 4, 30.0, 0.8), scored("T", "A", 4, 29.0, 0.7),
+                               scored("S", "B", 4, 28, 0.6)},
+                              4);
+  EXPECT_EQ(row_text(t, 1), (Row{"x4", "B", "28.0000 / 0.6000", "-"}));
+  EXPECT_EQ(row_text(t, 0)[3], "29.0000 / 0.7000");  // alone in its column: not marked
+}
+
 TEST(ScoreTable, OneMethodMarksNothing) {
   const Table t = score_table({scored("S", "A", 4, 30.0, 0.8), scored("T", "A", 4, 31.0, 0.9)}, 4);
   EXPECT_EQ(row_text(t, 0), (Row{"x4", "A", "30.0000 / 0.8000", "31.0000 / 0.9000"}));
@@ -134,7 +160,7 @@ TEST(Table, TextAlignsColumnsAndMarksBestWithAStar) {
 
 TEST(Table, MarkdownBoldsBestAndEscapesBars) {
   EXPECT_EQ(render(two_by_two(), TableFormat::Markdown),
-            "| scale | method | Set_5 |\n"
+            "| scale | method | Set\\_5 |\n"
             "|---|---|---:|\n"
             "| x4 | FDIWN | **32.23** / **0.8955** |\n"
             "| x4 | a\\|b | 28.43 / 0.8111\xE2\x80\xA0 |\n"
@@ -150,10 +176,25 @@ TEST(Table, LatexUsesBooktabsBoldAndEscapes) {
             "scale & method & Set\\_5 \\\\\n"
             "\\midrule\n"
             "$\\times$4 & FDIWN & \\textbf{32.23}/\\textbf{0.8955} \\\\\n"
-            "$\\times$4 & a|b & 28.43/0.8111$^\\dagger$ \\\\\n"
+            "$\\times$4 & a\\textbar{}b & 28.43/0.8111$^\\dagger$ \\\\\n"
             "\\bottomrule\n"
             "\\end{tabular}\n"
             "% note\n");
+}
+
+TEST(Table, NamesCannotBreakTheMarkup) {
+  Table t;
+  t.header = {"method", "*a*_<b>`c`"};
+  t.rows = {{TableCell("x|y<z>"), TableCell("line\nbreak")}};
+  EXPECT_EQ(
+      render(t, TableFormat::Markdown),
+      "| method | \\*a\\*\\_\\<b\\>\\`c\\` |\n|---|---:|\n| x\\|y\\<z\\> | line\\\\nbreak |\n");
+  const std::string latex = render(t, TableFormat::Latex);
+  EXPECT_NE(latex.find("x\\textbar{}y\\textless{}z\\textgreater{} & line\\textbackslash{}nbreak"),
+            std::string::npos)
+      << latex;
+  // A newline in a name is written as an escape: it cannot start a row.
+  EXPECT_NE(render(t, TableFormat::Text).find("line\\nbreak"), std::string::npos);
 }
 
 TEST(Table, FormatNames) {
@@ -167,7 +208,8 @@ TEST(NamedFolders, LabelSkipsScalesAndRoles) {
   EXPECT_EQ(folder_label("tests/data/Set5/HR/x4"), "Set5");
   EXPECT_EQ(folder_label("Urban100/LR_bicubic/X{scale}/"), "Urban100");
   EXPECT_EQ(folder_label("results/EDSR/{set}/x{scale}"), "EDSR");
-  EXPECT_EQ(folder_label("x4"), "x4");
+  // Nothing but generic parts: the folder it is in names it.
+  EXPECT_EQ(folder_label("x4"), std::filesystem::current_path().filename().string());
 }
 
 TEST(NamedFolders, NameEqualsFolder) {
@@ -176,6 +218,13 @@ TEST(NamedFolders, NameEqualsFolder) {
   EXPECT_EQ(f.dir, "out/edsr=x/{set}");
   EXPECT_EQ(parse_named_folder("out/a=b", "--sr").name, "a=b");  // '/' before '=': no name
   EXPECT_THROW(parse_named_folder("EDSR=", "--sr"), InvalidArgument);
+  EXPECT_THROW(parse_named_folder("=out/edsr", "--sr"), InvalidArgument);
+  EXPECT_THROW(parse_named_folder(" =out/edsr", "--sr"), InvalidArgument);
+  EXPECT_THROW(parse_named_folder("a\nb=out/edsr", "--sr"), InvalidArgument);
+  EXPECT_THROW(parse_test_set("a/b=hr"), InvalidArgument);
+  // A path of generic parts is named after the folder it is in.
+  EXPECT_EQ(folder_label("HR/x4").find('/'), std::string::npos);
+  EXPECT_NE(folder_label("."), ".");
   const NamedFolder s = parse_test_set("Set5=hr/x4:lr/x{scale}");
   EXPECT_EQ(s.name, "Set5");
   EXPECT_EQ(s.dir, "hr/x4");

@@ -1,10 +1,15 @@
 #include "cli/commands/bench_cases.hpp"
 
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +22,7 @@
 
 #include "cli/commands/values.hpp"
 #include "cli/process/exit_codes.hpp"
+#include "cli/process/signals.hpp"
 #include "cli/report/library_messages.hpp"
 #include "fdiwn/errors.hpp"
 
@@ -68,6 +74,11 @@ cv::Mat synthetic_image(cv::Size size) {
 
 // Child side: one case, result as one JSON line on stdout.
 int run_case_child(const std::string& spec, int repeat, int threads) {
+  // The child writes nothing that could be left half done, and its network
+  // pass does not look at the stop flag: a stop signal (Ctrl-C reaches the
+  // whole process group; the parent forwards SIGTERM) ends it at once.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   const auto parts = split(spec, ':');
   if (parts.size() != 3) throw InvalidArgument("bad --speed-case");
   UpscalerOptions options;
@@ -121,6 +132,8 @@ CaseResult run_case(const BenchCase& c, int repeat) {
   const pid_t pid = ::fork();
   if (pid < 0) throw Error("fork failed");
   if (pid == 0) {
+    // Killed with its parent (even by SIGKILL): no timing run left behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::dup2(original_stderr(), STDERR_FILENO);
     ::close(pipe_fds[0]);
@@ -133,12 +146,29 @@ CaseResult run_case(const BenchCase& c, int repeat) {
   ::close(pipe_fds[1]);
   std::string text;
   char buf[4096];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  // Reads the child's line, looking at the stop flag every 100 ms: a stop
+  // ends the child (SIGTERM) and then the run (Cancelled: exit 130).
+  bool stopped = false;
+  for (;;) {
+    if (!stopped && stop_requested()) {
+      ::kill(pid, SIGTERM);
+      stopped = true;
+    }
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, 100);
+    if (ready == 0 || (ready < 0 && errno == EINTR)) continue;  // a signal: look at the flag
+    if (ready < 0) break;
+    const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
   ::close(pipe_fds[0]);
   int status = 0;
   rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
+  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  if (stopped || stop_requested()) throw Cancelled();
   result.peak_kib = usage.ru_maxrss;
   try {
     const auto j = nlohmann::json::parse(text);
@@ -170,6 +200,7 @@ double startup_seconds(int scale) {
   cv::imwrite(in, synthetic_image({64, 64}));
   double best = 1e9;
   for (int i = 0; i < 3; ++i) {
+    if (stop_requested()) break;
     const auto start = Clock::now();
     const pid_t pid = ::fork();
     if (pid == 0) {
@@ -180,11 +211,13 @@ double startup_seconds(int scale) {
       ::_exit(127);
     }
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
+  if (stop_requested()) throw Cancelled();
   return best;
 }
 

@@ -130,10 +130,40 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   return cmd;
 }
 
-int run_bench(const BenchArgs& args) {
+namespace {
+
+// Options that do nothing in the mode asked for are refused, not ignored.
+void check_modes(const BenchArgs& args) {
+  const bool report = args.speed || args.speed_args.efficiency;
   if (args.speed && args.speed_args.efficiency) {
     throw InvalidArgument("bench: --speed and --efficiency are two reports: give one");
   }
+  if (report && !args.merge.empty()) {
+    throw InvalidArgument(
+        "bench: --merge combines scores; it does not go with --speed or "
+        "--efficiency");
+  }
+  if (args.speed && !args.scoring.table.empty()) {
+    throw InvalidArgument("bench: --table formats scores and --efficiency, not --speed");
+  }
+  if (!args.merge.empty()) {
+    for (const auto& [given, option] :
+         {std::pair{!args.hr.empty(), "--hr"}, std::pair{!args.lr.empty(), "--lr"},
+          std::pair{!args.sets.empty(), "--set"}, std::pair{!args.baselines.empty(), "--baseline"},
+          std::pair{!args.shard.empty(), "--shard"}, std::pair{!args.save_sr.empty(), "--save-sr"},
+          std::pair{!args.scales.empty(), "-s"}}) {
+      if (given) {
+        throw InvalidArgument(std::string("bench: --merge combines results already scored; ") +
+                              option + " does not apply");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int run_bench(const BenchArgs& args) {
+  check_modes(args);
   if (args.speed || args.speed_args.efficiency || !args.speed_args.child_case.empty()) {
     SpeedArgs speed = args.speed_args;
     speed.scales = args.scales;
@@ -152,6 +182,13 @@ int run_bench(const BenchArgs& args) {
     throw InvalidArgument("bench: give --hr or --set (or --speed, --efficiency, --merge)");
   }
   check_unique_names(sets, "--set");
+  for (const auto& set : sets) {
+    // One LR folder holds one scale's images: for several, each its own.
+    if (args.scales.size() > 1 && !set.lr.empty() && set.lr.find("{scale}") == std::string::npos) {
+      throw InvalidArgument("bench: LR folder " + set.lr + " (" + set.name +
+                            "): with several scales, put {scale} in the folder");
+    }
+  }
   std::vector<const Baseline*> baselines;
   for (const auto& name : args.baselines) {
     const Baseline* b = &baseline_named(name);
@@ -174,8 +211,8 @@ int run_bench(const BenchArgs& args) {
     for (const auto& set : sets) {
       SetWork w{scale,
                 &set,
-                with_scale(set.dir, scale),
-                set.lr.empty() ? "" : with_scale(set.lr, scale),
+                with_set(with_scale(set.dir, scale), set.name),
+                set.lr.empty() ? "" : with_set(with_scale(set.lr, scale), set.name),
                 {}};
       std::vector<std::string> unmatched;
       w.pairs = pair_images(w.hr_dir, w.lr_dir, &unmatched);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <tuple>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,12 @@ std::string set_label(const ScoreSet& set) {
 }
 
 void check_shards(const ShardsSeen& seen, const ScoreSet& set) {
+  if (seen.unsharded.size() > 1) {
+    // Two runs over "the whole set" are two sets under one name (or one
+    // given twice): their union would be neither.
+    throw InvalidArgument("--merge: " + seen.unsharded[0] + " and " + seen.unsharded[1] +
+                          " both hold the whole " + set_label(set) + " set");
+  }
   if (seen.count == 0) return;  // whole-set results only: nothing to check
   if (!seen.unsharded.empty()) {
     throw InvalidArgument("--merge: " + seen.unsharded.front() + " holds the whole " +
@@ -73,6 +80,7 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
   using Key = std::tuple<int, std::string, std::string, std::string, bool, bool, int>;
   std::map<Key, ScoreSet> merged;
   std::map<Key, ShardsSeen> shards;
+  std::vector<Key> order;  // as first seen: the table keeps the runs' order
   for (const auto& f : files) {
     nlohmann::json doc;
     try {
@@ -109,6 +117,7 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
                                 " is in both " + it->second + " and " + f);
         }
       }
+      if (!merged.count(key)) order.push_back(key);
       auto& into = merged[key];
       if (into.scale == 0) {
         into = set;
@@ -118,7 +127,8 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
     }
   }
   std::vector<ScoreSet> sets;
-  for (auto& [key, set] : merged) {
+  for (const Key& key : order) {
+    ScoreSet& set = merged[key];
     check_shards(shards[key], set);
     std::sort(set.images.begin(), set.images.end(),
               [](const ImageScore& a, const ImageScore& b) { return a.name < b.name; });
@@ -129,9 +139,9 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
       }
     }
     std::FILE* out = rows_stream(scoring);
-    print_header(
-        out, set,
-        "Merged from " + std::to_string(files.size()) + " result files: " + set_label(set));
+    print_header(out, set,
+                 "Merged from " + std::to_string(files.size()) + " result files: " +
+                     (set.method.empty() ? "" : set.method + " on ") + set.set_name);
     for (const auto& r : set.images) print_row(out, r);
     print_mean(out, set);
     sets.push_back(std::move(set));

@@ -65,10 +65,14 @@ int run_efficiency(const SpeedArgs& args) {
       const double macs = static_cast<double>(r.macs_per_pixel) * pixels;
       const double activations = static_cast<double>(r.activations_per_pixel) * pixels;
       const long pass_kib = std::max(0L, r.peak_kib - r.loaded_kib);
+      // One timed pass has no spread: its time alone.
+      const bool spread = repeat >= 2;
       char runtime[48];
-      std::snprintf(runtime, sizeof runtime, "%.1f \xC2\xB1 %.1f", r.mean_ms, r.sd_ms);
+      std::snprintf(runtime, sizeof runtime, spread ? "%.1f \xC2\xB1 %.1f" : "%.1f", r.mean_ms,
+                    r.sd_ms);
       char runtime_latex[64];
-      std::snprintf(runtime_latex, sizeof runtime_latex, "%.1f $\\pm$ %.1f", r.mean_ms, r.sd_ms);
+      std::snprintf(runtime_latex, sizeof runtime_latex, spread ? "%.1f $\\pm$ %.1f" : "%.1f",
+                    r.mean_ms, r.sd_ms);
       std::fprintf(out, "x%-4d %-10s %10lld %10.2f %14.1f %9ld %9ld %22s\n", scale,
                    size_text.c_str(), static_cast<long long>(r.parameters), macs / 1e9,
                    activations / 1e6, r.peak_kib / 1024, pass_kib / 1024, runtime);
@@ -98,7 +102,7 @@ int run_efficiency(const SpeedArgs& args) {
                       {"peak_rss_mib", r.peak_kib / 1024},
                       {"pass_mib", pass_kib / 1024},
                       {"mean_ms", r.mean_ms},
-                      {"sd_ms", r.sd_ms},
+                      {"sd_ms", spread ? nlohmann::json(r.sd_ms) : nlohmann::json(nullptr)},
                       {"median_ms", r.median_ms},
                       {"first_ms", r.first_ms}});
     }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <sstream>
+#include <string_view>
 
+#include "cli/report/printable.hpp"
 #include "fdiwn/errors.hpp"
 
 namespace fdiwn::cli {
@@ -21,16 +23,31 @@ std::string pad(const std::string& s, std::size_t width, bool right) {
   return right ? fill + s : s + fill;
 }
 
-std::string escape_markdown(const std::string& s) {
+// Markdown's punctuation that could start emphasis, code, a link, HTML or
+// end the cell is written escaped (CommonMark: a backslash before any ASCII
+// punctuation is that character).
+std::string escape_markdown(const std::string& text) {
   std::string out;
-  for (const char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  for (const char c : printable(text)) {
+    if (std::string_view("\\`*_[]<>|#").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
   return out;
 }
 
-std::string escape_latex(const std::string& s) {
+std::string escape_latex(const std::string& text) {
   std::string out;
-  for (const char c : s) {
+  for (const char c : printable(text)) {
     switch (c) {
+      case '|':
+        out += "\\textbar{}";
+        break;
+      case '<':
+        out += "\\textless{}";
+        break;
+      case '>':
+        out += "\\textgreater{}";
+        break;
       case '\\':
         out += "\\textbackslash{}";
         break;
@@ -85,7 +102,7 @@ std::string text_cell(const TableCell& cell, bool marks_best, std::size_t mark_w
   std::string s;
   for (std::size_t i = 0; i < cell.values.size(); ++i) {
     if (i) s += " / ";
-    s += cell.values[i].text;
+    s += printable(cell.values[i].text);
     // A space where another row has its '*', so that the values line up.
     if (marks_best) s += cell.values[i].best ? "*" : " ";
   }
@@ -98,7 +115,9 @@ std::string render_text(const Table& t) {
   const std::size_t mark_width = widest_mark(t);
   std::vector<std::vector<std::string>> cells;
   std::vector<std::size_t> width(t.header.size(), 0);
-  for (std::size_t c = 0; c < t.header.size(); ++c) width[c] = columns(t.header[c]);
+  std::vector<std::string> header;
+  for (const auto& h : t.header) header.push_back(printable(h));
+  for (std::size_t c = 0; c < header.size(); ++c) width[c] = columns(header[c]);
   for (const auto& row : t.rows) {
     cells.emplace_back();
     for (std::size_t c = 0; c < row.size() && c < width.size(); ++c) {
@@ -120,7 +139,7 @@ std::string render_text(const Table& t) {
     while (!s.empty() && s.back() == ' ') s.pop_back();
     os << s << "\n";
   };
-  line(t.header);
+  line(header);
   os << rule << "\n";
   for (std::size_t r = 0; r < cells.size(); ++r) {
     if (r > 0 && std::count(t.rules.begin(), t.rules.end(), r)) os << rule << "\n";

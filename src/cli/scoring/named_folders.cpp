@@ -1,9 +1,11 @@
 #include "cli/scoring/named_folders.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <set>
 
+#include "cli/report/printable.hpp"
 #include "fdiwn/errors.hpp"
 
 namespace fdiwn::cli {
@@ -28,18 +30,42 @@ bool generic_part(const std::string& part) {
 }  // namespace
 
 std::string folder_label(const std::string& dir) {
-  const fs::path path(dir);
-  std::vector<std::string> parts;
-  for (const auto& p : path) parts.push_back(p.string());
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-    if (!generic_part(*it) && *it != "/" && *it != "..") return *it;
+  // The path as given, then as an absolute path ("HR/x4" run from inside
+  // "Set5", or "."): the same folder gets the same name either way only
+  // when the given path names it, which is the common case.
+  std::error_code ec;
+  const fs::path absolute = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  for (const fs::path& path : {fs::path(dir), absolute}) {
+    std::vector<std::string> parts;
+    for (const auto& p : path) parts.push_back(p.string());
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      if (!generic_part(*it) && *it != "/" && *it != "..") return *it;
+    }
   }
-  return dir;
+  return "set";
 }
+
+namespace {
+
+// A name is a row or column label and may become a folder (--save-sr): it
+// needs something visible and no '/' or control character.
+void check_name(const std::string& name, const std::string& option, const std::string& arg) {
+  const bool blank = name.find_first_not_of(" \t") == std::string::npos;
+  const bool control = std::any_of(name.begin(), name.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+  });
+  if (blank || control || name.find('/') != std::string::npos) {
+    throw InvalidArgument(option + " '" + printable(arg) + "': the name before '=' must be " +
+                          "printable, not blank, and hold no '/'");
+  }
+}
+
+}  // namespace
 
 NamedFolder parse_named_folder(const std::string& arg, const std::string& option) {
   NamedFolder f;
   const auto eq = arg.find('=');
+  if (eq == 0) check_name("", option, arg);
   const bool named = eq != std::string::npos && eq > 0 &&
                      arg.substr(0, eq).find('/') == std::string::npos && !is_folder(arg);
   if (named) {
@@ -49,16 +75,18 @@ NamedFolder parse_named_folder(const std::string& arg, const std::string& option
     f.dir = arg;
     f.name = folder_label(arg);
   }
+  if (named) check_name(f.name, option, arg);
   if (f.dir.empty()) throw InvalidArgument(option + " '" + arg + "': no folder after the name");
   return f;
 }
 
 NamedFolder parse_test_set(const std::string& arg) {
   const auto eq = arg.find('=');
-  if (eq == std::string::npos || eq == 0 || arg.substr(0, eq).find('/') != std::string::npos) {
-    throw InvalidArgument("--set '" + arg + "': give NAME=HR_DIR or NAME=HR_DIR:LR_DIR");
+  if (eq == std::string::npos) {
+    throw InvalidArgument("--set '" + printable(arg) + "': give NAME=HR_DIR or NAME=HR_DIR:LR_DIR");
   }
   NamedFolder f{arg.substr(0, eq), arg.substr(eq + 1), ""};
+  check_name(f.name, "--set", arg);
   const auto colon = f.dir.find(':');
   if (colon != std::string::npos && !is_folder(f.dir)) {
     f.lr = f.dir.substr(colon + 1);

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
 
 namespace fdiwn::cli {
 
@@ -22,10 +25,25 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+std::set<std::string> names_of(const ScoreSet& set) {
+  std::set<std::string> names;
+  for (const auto& r : set.images) names.insert(r.name);
+  return names;
+}
+
 // A mean is complete when no image of its set failed (a method's missing
-// image is a failed row, so this also covers those).
-bool complete(const ScoreSet& set, const SetMean& mean) {
-  return mean.count > 0 && mean.count == static_cast<int>(set.images.size());
+// image is a failed row) and it covers every image any method was scored on
+// for that scale and set (results merged from runs over other folders).
+bool complete(const ScoreSet& set, const SetMean& mean, const std::set<std::string>& all) {
+  return mean.count > 0 && mean.count == static_cast<int>(set.images.size()) &&
+         names_of(set) == all;
+}
+
+// How a run was scored, to tell apart the rows of one method scored two
+// ways (merged results: chop and whole, Y and RGB, another border).
+std::string protocol_of(const ScoreSet& s) {
+  return (s.mode.empty() ? "" : s.mode + ", ") + (s.tta ? "TTA, " : "") +
+         (s.y_channel ? "Y" : "RGB") + ", shave " + std::to_string(s.crop_border);
 }
 
 }  // namespace
@@ -35,12 +53,26 @@ int psnr_digits_for(TableFormat format) {
 }
 
 Table score_table(const std::vector<ScoreSet>& sets, int psnr_digits) {
+  // Each run's row label: its method, with how it was scored when the same
+  // method was scored more than one way.
+  // (The border shaved is the scale by default: compared per scale.)
+  std::map<std::pair<std::string, int>, std::set<std::string>> protocols;
+  for (const auto& s : sets) protocols[{s.method, s.scale}].insert(protocol_of(s));
+  std::vector<std::string> labels;
+  for (const auto& s : sets) {
+    const std::string method = s.method.empty() ? "-" : s.method;
+    labels.push_back(
+        protocols[{s.method, s.scale}].size() > 1 ? method + " (" + protocol_of(s) + ")" : method);
+  }
   std::vector<int> scales;
   std::vector<std::string> methods, set_names;
-  for (const auto& s : sets) {
-    index_of(scales, s.scale);
-    index_of(methods, s.method);
-    index_of(set_names, s.set_name);
+  std::map<std::pair<int, std::string>, std::set<std::string>> images;  // per scale and set
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    index_of(scales, sets[i].scale);
+    index_of(methods, labels[i]);
+    index_of(set_names, sets[i].set_name);
+    const auto names = names_of(sets[i]);
+    images[{sets[i].scale, sets[i].set_name}].insert(names.begin(), names.end());
   }
   std::sort(scales.begin(), scales.end());
 
@@ -50,10 +82,11 @@ Table score_table(const std::vector<ScoreSet>& sets, int psnr_digits) {
   for (const auto& name : set_names) table.header.push_back(name.empty() ? "mean" : name);
 
   // cell[scale][method][set] -> the set scored there, if any.
-  const auto find = [&](int scale, const std::string& method,
+  const auto find = [&](int scale, const std::string& label,
                         const std::string& set_name) -> const ScoreSet* {
-    for (const auto& s : sets) {
-      if (s.scale == scale && s.method == method && s.set_name == set_name) return &s;
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+      const auto& s = sets[i];
+      if (s.scale == scale && labels[i] == label && s.set_name == set_name) return &s;
     }
     return nullptr;
   };
@@ -66,7 +99,7 @@ Table score_table(const std::vector<ScoreSet>& sets, int psnr_digits) {
       TableCell label("x" + std::to_string(scale));
       label.values[0].latex = "$\\times$" + std::to_string(scale);
       row.push_back(label);
-      row.push_back(TableCell(method.empty() ? "-" : method));
+      row.push_back(TableCell(method));
       bool any = false;
       for (const auto& name : set_names) {
         const ScoreSet* s = find(scale, method, name);
@@ -75,7 +108,7 @@ Table score_table(const std::vector<ScoreSet>& sets, int psnr_digits) {
           const SetMean m = mean_of(*s);
           if (m.count > 0) {
             cell.values = {{fixed(m.psnr, psnr_digits), false, {}}, {fixed(m.ssim, 4), false, {}}};
-            if (!complete(*s, m)) {
+            if (!complete(*s, m, images[{scale, name}])) {
               cell.mark = kFootnoteMark;
               incomplete = true;
             }
@@ -85,6 +118,8 @@ Table score_table(const std::vector<ScoreSet>& sets, int psnr_digits) {
             incomplete = true;
           }
           any = true;
+        } else {
+          cell = TableCell("-");  // not scored on this set
         }
         row.push_back(cell);
       }
@@ -98,7 +133,7 @@ Table score_table(const std::vector<ScoreSet>& sets, int psnr_digits) {
         int methods_here = 0;
         for (std::size_t r = first_row; r < table.rows.size(); ++r) {
           TableCell& cell = table.rows[r][c];
-          if (cell.values.empty()) continue;
+          if (cell.values.size() != 2 && cell.mark.empty()) continue;  // not scored here
           ++methods_here;
           if (cell.values.size() == 2 && cell.mark.empty()) candidates.push_back(&cell.values[v]);
         }
@@ -111,8 +146,8 @@ Table score_table(const std::vector<ScoreSet>& sets, int psnr_digits) {
   }
   if (incomplete) {
     table.notes.push_back(std::string(kFootnoteMark) +
-                          " some images failed or were missing: the mean of the others, not "
-                          "compared");
+                          " a mean without some of the images (failed, missing, or not in "
+                          "these results): not compared");
   }
   return table;
 }
