@@ -3,11 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define FDIWN_HAVE_POINTWISE_PAIR 1
-#define FDIWN_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
-#endif
+#include "engine/avx512.hpp"
 
 namespace fdiwn::engine {
 
@@ -18,7 +14,7 @@ namespace {
 // registers, the weights and the broadcast value the rest.
 constexpr int64_t kChunk = 48;
 
-#ifdef FDIWN_HAVE_POINTWISE_PAIR
+#ifdef FDIWN_HAVE_AVX512_KERNELS
 
 constexpr int kPixels = 8;
 
@@ -127,18 +123,12 @@ FDIWN_AVX512 void run(const Packed& k, const float* src, int64_t count, float* d
   std::memcpy(dst + p * OUT, out, sizeof(float) * rest * OUT);
 }
 
-#endif  // FDIWN_HAVE_POINTWISE_PAIR
+#endif  // FDIWN_HAVE_AVX512_KERNELS
 
 }  // namespace
 
 bool PointwisePair::available() {
-#ifdef FDIWN_HAVE_POINTWISE_PAIR
-  static const bool avx512 =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-  return avx512;
-#else
-  return false;
-#endif
+  return avx512_kernels_available();
 }
 
 bool PointwisePair::suits(int64_t in, int64_t wide, int64_t out) {
@@ -166,7 +156,7 @@ PointwisePair::PointwisePair(const float* w1, const float* b1, const float* w2, 
 }
 
 void PointwisePair::pixels(const float* src, int64_t count, float* dst) const {
-#ifdef FDIWN_HAVE_POINTWISE_PAIR
+#ifdef FDIWN_HAVE_AVX512_KERNELS
   const Packed k{w1_.data(), b1_.data(), w2_.data(), b2_.data()};
   if (in_ == 24) return run<24, 48, 12>(k, src, count, dst);
   if (in_ == 12) return run<12, 48, 12>(k, src, count, dst);

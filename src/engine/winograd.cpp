@@ -3,14 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "engine/avx512.hpp"
 #include "engine/simd_exp.hpp"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define FDIWN_HAVE_WINOGRAD 1
-#define FDIWN_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
-#define FDIWN_AVX512_INLINE __attribute__((target("avx512f,avx512vl,fma"), always_inline))
-#endif
 
 namespace fdiwn::engine {
 
@@ -21,7 +15,7 @@ namespace {
 constexpr int kPoints = 16;
 constexpr int64_t kMaxChannels = 64;
 
-#ifdef FDIWN_HAVE_WINOGRAD
+#ifdef FDIWN_HAVE_AVX512_KERNELS
 
 constexpr int kMaxTiles = 24;
 
@@ -211,18 +205,12 @@ FDIWN_AVX512 void run(const Call& c) {
   }
 }
 
-#endif  // FDIWN_HAVE_WINOGRAD
+#endif  // FDIWN_HAVE_AVX512_KERNELS
 
 }  // namespace
 
 bool Winograd3x3::available() {
-#ifdef FDIWN_HAVE_WINOGRAD
-  static const bool avx512 =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-  return avx512;
-#else
-  return false;
-#endif
+  return avx512_kernels_available();
 }
 
 bool Winograd3x3::suits(int64_t in, int64_t out) {
@@ -264,7 +252,7 @@ Winograd3x3::Winograd3x3(const float* weight, const float* bias, int64_t in, int
 void Winograd3x3::rows(const float* src, int64_t in_lo, int64_t in_hi, int64_t out_lo,
                        int64_t out_hi, int64_t /*height*/, int64_t width, float* dst,
                        bool accumulate) const {
-#ifdef FDIWN_HAVE_WINOGRAD
+#ifdef FDIWN_HAVE_AVX512_KERNELS
   const Call c{src,  in_lo, in_hi,      out_lo, out_hi,    width,       in_,
                out_, dst,   accumulate, post_,  u_.data(), bias_.data()};
   // The last vector half used or not (24 outputs: 16 + 8).

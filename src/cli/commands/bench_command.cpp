@@ -238,20 +238,22 @@ int run_bench(const BenchArgs& args) {
     if (!baselines.empty()) dir /= method;
     return (dir / ("x" + std::to_string(w.scale))).string();
   };
-  std::vector<std::string> methods{kNetwork};
-  for (const auto* b : baselines) methods.push_back(b->method);
+  // The rows of each set: the network (null), then the baselines.
+  std::vector<const Baseline*> methods{nullptr};
+  methods.insert(methods.end(), baselines.begin(), baselines.end());
+  const auto method_name = [](const Baseline* b) { return std::string(b ? b->method : kNetwork); };
   for (const auto& w : work) {
-    for (const auto& method : methods) {
+    for (const auto* method : methods) {
       for (const auto& p : w.pairs) {
         if (!args.save_sr.empty())
-          guard.claim_or_throw(sr_path(save_dir(w, method), p), "--save-sr");
+          guard.claim_or_throw(sr_path(save_dir(w, method_name(method)), p), "--save-sr");
       }
     }
   }
   claim_score_files(guard, args.scoring);
   for (const auto& w : work) {
-    for (const auto& method : methods) {
-      if (!args.save_sr.empty()) make_folder(save_dir(w, method), "--save-sr");
+    for (const auto* method : methods) {
+      if (!args.save_sr.empty()) make_folder(save_dir(w, method_name(method)), "--save-sr");
     }
   }
 
@@ -268,14 +270,11 @@ int run_bench(const BenchArgs& args) {
       upscaler.reset();
       upscaler = std::make_unique<Upscaler>(options);
     }
-    for (const auto& method : methods) {
+    for (const Baseline* baseline : methods) {
+      const std::string method = method_name(baseline);
       ScoreSet set = new_score_set(w.scale, args.scoring);
       set.set_name = w.set->name;
       set.method = method;
-      const Baseline* baseline = nullptr;
-      for (const auto* b : baselines) {
-        if (method == b->method) baseline = b;
-      }
       if (!baseline) {
         set.mode = to_string(args.mode);
         set.tta = args.tta;
