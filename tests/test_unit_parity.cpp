@@ -19,6 +19,11 @@ namespace {
 
 // Outputs reach ~440 in magnitude; float32 reordering gives ~1e-4.
 constexpr double kTolerance = 1e-3;
+// The engine runs the 3x3s by Winograd's F(4x4, 3x3), whose transforms
+// scale terms by up to 25 before they cancel: over the whole network its
+// rounding reaches ~1.5e-3 (a thousandth of an 8-bit level). A unit alone
+// stays under kTolerance.
+constexpr double kEngineNetworkTolerance = 3e-3;
 
 using Golden = std::map<std::string, torch::Tensor>;
 
@@ -153,7 +158,7 @@ void check_unit(int scale, const std::string& unit, bool on_engine = false) {
   ::testing::Test::RecordProperty("max_abs_diff", std::to_string(diff));
   std::printf("x%d %-22s %-9s max |diff| %.3g (output magnitude %.1f)\n", scale, unit.c_str(),
               on_engine ? "engine" : "plain", diff, magnitude);
-  EXPECT_LT(diff, kTolerance);
+  EXPECT_LT(diff, on_engine && whole ? kEngineNetworkTolerance : kTolerance);
 }
 
 class UnitParity : public ::testing::TestWithParam<std::tuple<int, std::string>> {};

@@ -10,9 +10,11 @@ namespace fdiwn::engine {
 
 namespace {
 
-// A 4x4 input tile gives 16 transformed points (xi), each a small matrix
-// product over the channels.
-constexpr int kPoints = 16;
+// A 6x6 input tile gives 36 transformed points (xi), each a small matrix
+// product over the channels, and a 4x4 block of outputs.
+constexpr int kTile = 4;  // outputs per tile side
+constexpr int kSpan = 6;  // inputs per tile side
+constexpr int kPoints = 36;
 constexpr int64_t kMaxChannels = 64;
 
 #ifdef FDIWN_HAVE_AVX512_KERNELS
@@ -32,51 +34,134 @@ float* thread_buffer() {
   return buffer.data();
 }
 
-// B^T d B for one channel vector of one tile, d[y][x] its input values.
-FDIWN_AVX512_INLINE inline void transform_input(const __m512 (&d)[4][4], float* v,
-                                                int64_t point_stride) {
-  __m512 t[4][4];
-  for (int x = 0; x < 4; ++x) {
-    t[0][x] = _mm512_sub_ps(d[0][x], d[2][x]);
-    t[1][x] = _mm512_add_ps(d[1][x], d[2][x]);
-    t[2][x] = _mm512_sub_ps(d[2][x], d[1][x]);
-    t[3][x] = _mm512_sub_ps(d[1][x], d[3][x]);
+// The transforms are written once for 16-lane vectors and for 8-lane ones,
+// which carry a last vector of at most 8 channels (24 = 16 + 8) at half the
+// cost where a 16-lane operation takes both of a core's 256-bit units (AMD
+// Zen 4) and at the same cost elsewhere.
+#define FDIWN_LANES(name, f512, f256)                          \
+  FDIWN_AVX512_INLINE inline __m512 name(__m512 a, __m512 b) { \
+    return f512(a, b);                                         \
+  }                                                            \
+  FDIWN_AVX512_INLINE inline __m256 name(__m256 a, __m256 b) { \
+    return f256(a, b);                                         \
   }
-  for (int y = 0; y < 4; ++y) {
-    float* o = v + y * 4 * point_stride;
-    _mm512_storeu_ps(o, _mm512_sub_ps(t[y][0], t[y][2]));
-    _mm512_storeu_ps(o + point_stride, _mm512_add_ps(t[y][1], t[y][2]));
-    _mm512_storeu_ps(o + 2 * point_stride, _mm512_sub_ps(t[y][2], t[y][1]));
-    _mm512_storeu_ps(o + 3 * point_stride, _mm512_sub_ps(t[y][1], t[y][3]));
+FDIWN_LANES(add, _mm512_add_ps, _mm256_add_ps)
+FDIWN_LANES(sub, _mm512_sub_ps, _mm256_sub_ps)
+FDIWN_LANES(max, _mm512_max_ps, _mm256_max_ps)
+#undef FDIWN_LANES
+// a * b + c and c - a * b, `a` a constant.
+FDIWN_AVX512_INLINE inline __m512 fmadd(float a, __m512 b, __m512 c) {
+  return _mm512_fmadd_ps(_mm512_set1_ps(a), b, c);
+}
+FDIWN_AVX512_INLINE inline __m256 fmadd(float a, __m256 b, __m256 c) {
+  return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c);
+}
+FDIWN_AVX512_INLINE inline __m512 fnmadd(float a, __m512 b, __m512 c) {
+  return _mm512_fnmadd_ps(_mm512_set1_ps(a), b, c);
+}
+FDIWN_AVX512_INLINE inline __m256 fnmadd(float a, __m256 b, __m256 c) {
+  return _mm256_fnmadd_ps(_mm256_set1_ps(a), b, c);
+}
+FDIWN_AVX512_INLINE inline __m512 load(__mmask16 k, const float* p) {
+  return _mm512_maskz_loadu_ps(k, p);
+}
+FDIWN_AVX512_INLINE inline __m256 load(__mmask8 k, const float* p) {
+  return _mm256_maskz_loadu_ps(k, p);
+}
+FDIWN_AVX512_INLINE inline void store(float* p, __m512 x) {
+  _mm512_storeu_ps(p, x);
+}
+FDIWN_AVX512_INLINE inline void store(float* p, __m256 x) {
+  _mm256_storeu_ps(p, x);
+}
+FDIWN_AVX512_INLINE inline void store(__mmask16 k, float* p, __m512 x) {
+  _mm512_mask_storeu_ps(p, k, x);
+}
+FDIWN_AVX512_INLINE inline void store(__mmask8 k, float* p, __m256 x) {
+  _mm256_mask_storeu_ps(p, k, x);
+}
+FDIWN_AVX512_INLINE inline __m512 sigmoid(__m512 x) {
+  return simd::sigmoid512(x);
+}
+FDIWN_AVX512_INLINE inline __m256 sigmoid(__m256 x) {
+  return _mm512_castps512_ps256(simd::sigmoid512(_mm512_zextps256_ps512(x)));
+}
+
+// B^T d for six values d0..d5 (one column or row of a tile), B^T = [4 0 -5 0 1 0;
+// 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
+template <class V>
+FDIWN_AVX512_INLINE inline void input_1d(const V (&d)[kSpan], V (&r)[kSpan]) {
+  const V a = fnmadd(4.0f, d[2], d[4]);  // d4 - 4 d2
+  const V b = fnmadd(4.0f, d[1], d[3]);  // d3 - 4 d1
+  const V c = sub(d[4], d[2]);
+  const V e = add(sub(d[3], d[1]), sub(d[3], d[1]));  // 2 (d3 - d1)
+  r[0] = fmadd(4.0f, d[0], fnmadd(5.0f, d[2], d[4]));
+  r[1] = add(a, b);
+  r[2] = sub(a, b);
+  r[3] = add(c, e);
+  r[4] = sub(c, e);
+  r[5] = fmadd(4.0f, d[1], fnmadd(5.0f, d[3], d[5]));
+}
+
+// B^T d B for one channel vector of one tile, d[y][x] its input values.
+template <class V>
+FDIWN_AVX512_INLINE inline void transform_input(const V (&d)[kSpan][kSpan], float* v,
+                                                int64_t point_stride) {
+  V t[kSpan][kSpan];  // t[x][y]: column x transformed
+  for (int x = 0; x < kSpan; ++x) {
+    const V col[kSpan] = {d[0][x], d[1][x], d[2][x], d[3][x], d[4][x], d[5][x]};
+    input_1d(col, t[x]);
+  }
+  for (int y = 0; y < kSpan; ++y) {
+    const V row[kSpan] = {t[0][y], t[1][y], t[2][y], t[3][y], t[4][y], t[5][y]};
+    V r[kSpan];
+    input_1d(row, r);
+    for (int x = 0; x < kSpan; ++x) store(v + (y * kSpan + x) * point_stride, r[x]);
   }
 }
 
-// One tile's transformed inputs, all channel vectors; `rows` are its four
-// input rows (null: zero padding), `col0` its first column (may be -1).
-// Tiles inside the image (most) load without checks.
-FDIWN_AVX512 void load_tile(const float* const* rows, int64_t col0, int64_t width, int64_t in,
-                            int vectors, __mmask16 last, float* v, int64_t point_stride) {
-  const bool inside = rows[0] != nullptr && rows[1] != nullptr && rows[2] != nullptr &&
-                      rows[3] != nullptr && col0 >= 0 && col0 + 3 < width;
-  for (int vec = 0; vec < vectors; ++vec) {
-    const __mmask16 mask = vec == vectors - 1 ? last : __mmask16(0xFFFF);
-    __m512 d[4][4];
-    if (inside) {
-      for (int y = 0; y < 4; ++y) {
-        const float* p = rows[y] + col0 * in + vec * 16;
-        for (int x = 0; x < 4; ++x) d[y][x] = _mm512_maskz_loadu_ps(mask, p + x * in);
-      }
-    } else {
-      for (int y = 0; y < 4; ++y) {
-        for (int x = 0; x < 4; ++x) {
-          const int64_t col = col0 + x;
-          d[y][x] = rows[y] != nullptr && col >= 0 && col < width
-                        ? _mm512_maskz_loadu_ps(mask, rows[y] + col * in + vec * 16)
-                        : _mm512_setzero_ps();
-        }
+// One channel vector of one tile (`Mask` says its lanes): loaded (zeros
+// outside the image or the band's rows) and transformed.
+template <class V, class Mask>
+FDIWN_AVX512_INLINE inline void load_vector(const float* const* rows, int64_t col0, int64_t width,
+                                            int64_t in, bool inside, Mask mask, float* v,
+                                            int64_t point_stride) {
+  V d[kSpan][kSpan];
+  if (inside) {  // most tiles: no checks
+    for (int y = 0; y < kSpan; ++y) {
+      for (int x = 0; x < kSpan; ++x) d[y][x] = load(mask, rows[y] + (col0 + x) * in);
+    }
+  } else {
+    for (int y = 0; y < kSpan; ++y) {
+      for (int x = 0; x < kSpan; ++x) {
+        const int64_t col = col0 + x;
+        d[y][x] =
+            rows[y] != nullptr && col >= 0 && col < width ? load(mask, rows[y] + col * in) : V{};
       }
     }
-    transform_input(d, v + vec * 16, point_stride);
+  }
+  transform_input(d, v, point_stride);
+}
+
+// One tile's transformed inputs, all channel vectors; `rows` are its six
+// input rows (null: zero padding), `col0` its first column (may be -1).
+// With `half`, the last vector has at most 8 channels.
+FDIWN_AVX512 void load_tile(const float* const* rows, int64_t col0, int64_t width, int64_t in,
+                            int vectors, __mmask16 last, bool half, float* v,
+                            int64_t point_stride) {
+  bool inside = col0 >= 0 && col0 + kSpan - 1 < width;
+  for (int y = 0; y < kSpan; ++y) inside = inside && rows[y] != nullptr;
+  const float* shifted[kSpan];
+  for (int vec = 0; vec < vectors; ++vec) {
+    for (int y = 0; y < kSpan; ++y) shifted[y] = rows[y] == nullptr ? nullptr : rows[y] + vec * 16;
+    float* dst = v + vec * 16;
+    if (vec < vectors - 1) {
+      load_vector<__m512>(shifted, col0, width, in, inside, __mmask16(0xFFFF), dst, point_stride);
+    } else if (half) {
+      load_vector<__m256>(shifted, col0, width, in, inside, __mmask8(last), dst, point_stride);
+    } else {
+      load_vector<__m512>(shifted, col0, width, in, inside, last, dst, point_stride);
+    }
   }
 }
 
@@ -119,33 +204,45 @@ FDIWN_AVX512 void multiply(const float* v, int64_t v_stride, const float* u, int
   }
 }
 
-// A^T m A for one output vector of one tile, plus bias, the destination's
-// values (accumulate) and the activation; written where the tile's outputs
-// exist.
-FDIWN_AVX512_INLINE inline void transform_output(const float* m, int64_t point_stride, __m512 bias,
+// A^T m for six values m0..m5, A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0;
+// 0 1 -1 8 -8 1].
+template <class V>
+FDIWN_AVX512_INLINE inline void output_1d(const V (&m)[kSpan], V (&y)[kTile]) {
+  const V a = add(m[1], m[2]), b = sub(m[1], m[2]);
+  const V c = add(m[3], m[4]), d = sub(m[3], m[4]);
+  y[0] = add(add(m[0], a), c);
+  y[1] = fmadd(2.0f, d, b);
+  y[2] = fmadd(4.0f, c, a);
+  y[3] = add(fmadd(8.0f, d, b), m[5]);
+}
+
+// A^T m A for one output vector of one tile (`Mask` says its lanes), plus
+// bias, the destination's values (accumulate) and the activation; written
+// where the tile's outputs exist.
+template <class V, class Mask>
+FDIWN_AVX512_INLINE inline void transform_output(const float* m, int64_t point_stride, V bias,
                                                  PostOp post, bool accumulate,
                                                  float* const* out_rows, int64_t col0,
-                                                 int64_t width, int64_t out, int vec,
-                                                 __mmask16 mask) {
-  __m512 p[16];
-  for (int i = 0; i < 16; ++i) p[i] = _mm512_loadu_ps(m + i * point_stride + vec * 16);
-  __m512 s[2][4];
-  for (int x = 0; x < 4; ++x) {
-    s[0][x] = _mm512_add_ps(_mm512_add_ps(p[x], p[4 + x]), p[8 + x]);
-    s[1][x] = _mm512_sub_ps(_mm512_sub_ps(p[4 + x], p[8 + x]), p[12 + x]);
+                                                 int64_t width, int64_t out, Mask mask) {
+  V s[kTile][kSpan];  // s[i][x]: column x, output row i
+  for (int x = 0; x < kSpan; ++x) {
+    V p[kSpan], y[kTile];
+    for (int i = 0; i < kSpan; ++i) p[i] = load(Mask(~0), m + (i * kSpan + x) * point_stride);
+    output_1d(p, y);
+    for (int i = 0; i < kTile; ++i) s[i][x] = y[i];
   }
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kTile; ++i) {
     if (out_rows[i] == nullptr) continue;
-    const __m512 y[2] = {_mm512_add_ps(_mm512_add_ps(s[i][0], s[i][1]), s[i][2]),
-                         _mm512_sub_ps(_mm512_sub_ps(s[i][1], s[i][2]), s[i][3])};
-    for (int j = 0; j < 2; ++j) {
+    V y[kTile];
+    output_1d(s[i], y);
+    for (int j = 0; j < kTile; ++j) {
       if (col0 + j >= width) continue;
-      float* dst = out_rows[i] + (col0 + j) * out + vec * 16;
-      __m512 r = _mm512_add_ps(y[j], bias);
-      if (accumulate) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask, dst));
-      if (post == PostOp::Relu) r = _mm512_max_ps(r, _mm512_setzero_ps());
-      if (post == PostOp::Sigmoid) r = simd::sigmoid512(r);
-      _mm512_mask_storeu_ps(dst, mask, r);
+      float* dst = out_rows[i] + (col0 + j) * out;
+      V r = add(y[j], bias);
+      if (accumulate) r = add(r, load(mask, dst));
+      if (post == PostOp::Relu) r = max(r, V{});
+      if (post == PostOp::Sigmoid) r = sigmoid(r);
+      store(mask, dst, r);
     }
   }
 }
@@ -167,38 +264,54 @@ FDIWN_AVX512 void run(const Call& c) {
   const int in_vectors = static_cast<int>((c.in + 15) / 16);
   const int64_t in_pad = 16 * in_vectors;
   const __mmask16 in_last = static_cast<__mmask16>((1u << (c.in - 16 * (in_vectors - 1))) - 1u);
+  const bool in_half = c.in - 16 * (in_vectors - 1) <= 8;
   const __mmask16 out_last = static_cast<__mmask16>((1u << (c.out - 16 * (OV - 1))) - 1u);
   float* v = thread_buffer();
   float* m = v + kPoints * kMaxTiles * kMaxChannels;
   __m512 bias[OV];
   for (int o = 0; o < OV; ++o) bias[o] = _mm512_loadu_ps(c.bias + o * 16);
-  const int64_t tile_rows = (c.out_hi - c.out_lo + 1) / 2, tile_cols = (c.width + 1) / 2;
+  const int64_t tile_rows = (c.out_hi - c.out_lo + kTile - 1) / kTile;
+  const int64_t tile_cols = (c.width + kTile - 1) / kTile;
   for (int64_t ty = 0; ty < tile_rows; ++ty) {
-    const float* rows[4];
-    for (int y = 0; y < 4; ++y) {
-      const int64_t r = c.out_lo + 2 * ty - 1 + y;
+    // Rows past the band's input are read as zeros: they only reach outputs
+    // past its end, which are not written.
+    const float* rows[kSpan];
+    for (int y = 0; y < kSpan; ++y) {
+      const int64_t r = c.out_lo + kTile * ty - 1 + y;
       rows[y] = r >= c.in_lo && r < c.in_hi ? c.src + (r - c.in_lo) * c.width * c.in : nullptr;
     }
-    float* outs[2];
-    for (int i = 0; i < 2; ++i) {
-      const int64_t r = c.out_lo + 2 * ty + i;
+    float* outs[kTile];
+    for (int i = 0; i < kTile; ++i) {
+      const int64_t r = c.out_lo + kTile * ty + i;
       outs[i] = r < c.out_hi ? c.dst + (r - c.out_lo) * c.width * c.out : nullptr;
     }
     for (int64_t tx0 = 0; tx0 < tile_cols; tx0 += T) {
       const int n = static_cast<int>(std::min<int64_t>(T, tile_cols - tx0));
       for (int t = 0; t < n; ++t) {
-        load_tile(rows, 2 * (tx0 + t) - 1, c.width, c.in, in_vectors, in_last, v + t * in_pad,
-                  T * in_pad);
+        load_tile(rows, kTile * (tx0 + t) - 1, c.width, c.in, in_vectors, in_last, in_half,
+                  v + t * in_pad, T * in_pad);
       }
       for (int xi = 0; xi < kPoints; ++xi) {
         multiply<OV, T, Half>(v + xi * T * in_pad, in_pad, c.u + xi * c.in * out_pad, c.in,
                               m + xi * T * out_pad);
       }
-      for (int t = 0; t < n; ++t) {
-        for (int o = 0; o < OV; ++o) {
-          transform_output(m + t * out_pad, T * out_pad, bias[o], c.post, c.accumulate, outs,
-                           2 * (tx0 + t), c.width, c.out, o,
-                           o == OV - 1 ? out_last : __mmask16(0xFFFF));
+      for (int o = 0; o < OV; ++o) {
+        float* shifted[kTile];  // this output vector's channels
+        for (int i = 0; i < kTile; ++i)
+          shifted[i] = outs[i] == nullptr ? nullptr : outs[i] + o * 16;
+        for (int t = 0; t < n; ++t) {
+          const float* mt = m + t * out_pad + o * 16;
+          const int64_t col0 = kTile * (tx0 + t);
+          if (o < OV - 1) {
+            transform_output(mt, T * out_pad, bias[o], c.post, c.accumulate, shifted, col0, c.width,
+                             c.out, __mmask16(0xFFFF));
+          } else if (Half) {
+            transform_output(mt, T * out_pad, _mm512_castps512_ps256(bias[o]), c.post, c.accumulate,
+                             shifted, col0, c.width, c.out, __mmask8(out_last));
+          } else {
+            transform_output(mt, T * out_pad, bias[o], c.post, c.accumulate, shifted, col0, c.width,
+                             c.out, out_last);
+          }
         }
       }
     }
@@ -230,19 +343,24 @@ Winograd3x3::Winograd3x3(const float* weight, const float* bias, int64_t in, int
     if (bias != nullptr) bias_[o] = bias[o];
     for (int64_t i = 0; i < in; ++i) {
       const float* g = weight + (o * in + i) * 9;
-      // G g G^T with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], in double.
-      double gg[4][3];
-      for (int x = 0; x < 3; ++x) {
-        gg[0][x] = g[x];
-        gg[1][x] = 0.5 * (double{g[x]} + g[3 + x] + g[6 + x]);
-        gg[2][x] = 0.5 * (double{g[x]} - g[3 + x] + g[6 + x]);
-        gg[3][x] = g[6 + x];
+      // G g G^T, in double, with G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+      // 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+      static constexpr double G[kSpan][3] = {{0.25, 0, 0},
+                                             {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                             {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                             {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                             {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                             {0, 0, 1}};
+      double gg[kSpan][3];  // G g
+      for (int y = 0; y < kSpan; ++y) {
+        for (int x = 0; x < 3; ++x) {
+          gg[y][x] = G[y][0] * g[x] + G[y][1] * g[3 + x] + G[y][2] * g[6 + x];
+        }
       }
-      for (int y = 0; y < 4; ++y) {
-        const double row[4] = {gg[y][0], 0.5 * (gg[y][0] + gg[y][1] + gg[y][2]),
-                               0.5 * (gg[y][0] - gg[y][1] + gg[y][2]), gg[y][2]};
-        for (int x = 0; x < 4; ++x) {
-          u_[((y * 4 + x) * in + i) * out_pad + o] = static_cast<float>(row[x]);
+      for (int y = 0; y < kSpan; ++y) {
+        for (int x = 0; x < kSpan; ++x) {
+          const double value = gg[y][0] * G[x][0] + gg[y][1] * G[x][1] + gg[y][2] * G[x][2];
+          u_[((y * kSpan + x) * in + i) * out_pad + o] = static_cast<float>(value);
         }
       }
     }
