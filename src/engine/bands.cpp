@@ -20,6 +20,14 @@ constexpr int64_t kTargetPixels = 16384;
 // Fewer rows than this and the 3x3's halo rows (recomputed by both
 // neighbours) cost more than cache misses would.
 constexpr int64_t kMinRows = 8;
+// Band heights are rounded down to a multiple of the Winograd kernels' tile
+// height (winograd.cpp): a band of 25 rows would leave its last tile row
+// three quarters empty.
+constexpr int64_t kRowMultiple = 4;
+
+int64_t round_rows(int64_t rows) {
+  return std::max<int64_t>(kRowMultiple, rows / kRowMultiple * kRowMultiple);
+}
 constexpr std::size_t kAlign = 64;
 
 }  // namespace
@@ -30,7 +38,7 @@ Frame make_frame(int64_t height, int64_t width, int threads) {
   f.width = width;
   const int64_t by_cache = std::max<int64_t>(kMinRows, kTargetPixels / std::max<int64_t>(1, width));
   const int64_t by_threads = (height + 2 * threads - 1) / (2 * std::max(1, threads));
-  f.band_rows = std::clamp<int64_t>(std::min(by_cache, std::max<int64_t>(by_threads, 4)), 1,
+  f.band_rows = std::clamp<int64_t>(round_rows(std::min(by_cache, by_threads)), 1,
                                     std::max<int64_t>(1, height));
   f.bands = height == 0 ? 0 : (height + f.band_rows - 1) / f.band_rows;
   return f;
