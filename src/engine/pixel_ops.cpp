@@ -129,6 +129,17 @@ __attribute__((target("avx512f"))) inline __m512 gated512(__m512 v, __m512 a, __
   return _mm512_mul_ps(scale, _mm512_mul_ps(v, sig));
 }
 
+// Lanes 0-7 of `a` then lanes 0-7 of `b`.
+__attribute__((target("avx512f"))) inline __m512 both_halves(__m512 a, __m512 b) {
+  return _mm512_shuffle_f32x4(a, b, 0x44);
+}
+
+// The leaky ReLU (none with slope 1).
+__attribute__((target("avx512f"))) inline __m512 leaky512(__m512 z, __m512 sl, float slope) {
+  if (slope == 1.0f) return z;
+  return _mm512_mask_mul_ps(z, _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_LT_OQ), z, sl);
+}
+
 __attribute__((target("avx512f"))) void attend_avx512(const float* t, const Gates& gates,
                                                       float body_scale, const float* x,
                                                       float x_scale, float slope, float* y,
@@ -136,45 +147,70 @@ __attribute__((target("avx512f"))) void attend_avx512(const float* t, const Gate
   // Output channel 2j is input channel j, 2j+1 is 12+j. Sources: `lo` holds
   // input channels 0..15, `hi` 8..23 (index 16 + m is hi's lane m).
   alignas(64) int32_t idx1[16], idx2[16];
-  alignas(64) float a1[16], b1[16], a2[16] = {}, b2[16] = {};
+  alignas(64) float a1[16], b1[16], a2[16], b2[16];
   for (int l = 0; l < 16; ++l) {
     const int c = l, src = c % 2 == 0 ? c / 2 : kHalf + c / 2;
     idx1[l] = src < 16 ? src : 16 + (src - 8);
     a1[l] = gates.a[src];
     b1[l] = gates.b[src];
   }
+  // Lanes 8-15 repeat 0-7: a pair of pixels shares one vector for their last
+  // 8 channels (below).
   for (int l = 0; l < 16; ++l) {
     const int c = 16 + (l % 8), src = c % 2 == 0 ? c / 2 : kHalf + c / 2;
     idx2[l] = src < 16 ? src : 16 + (src - 8);
-    if (l < 8) {
-      a2[l] = gates.a[src];
-      b2[l] = gates.b[src];
-    }
+    a2[l] = gates.a[src];
+    b2[l] = gates.b[src];
   }
   const __m512i i1 = _mm512_load_si512(idx1), i2 = _mm512_load_si512(idx2);
   const __m512 ga1 = _mm512_load_ps(a1), gb1 = _mm512_load_ps(b1);
   const __m512 ga2 = _mm512_load_ps(a2), gb2 = _mm512_load_ps(b2);
   const __m512 bs = _mm512_set1_ps(body_scale), xs = _mm512_set1_ps(x_scale);
-  const __m512 zero = _mm512_setzero_ps();
   const __m512 sl = _mm512_set1_ps(slope);
   const __mmask16 low8 = 0xFF;
-  for (int64_t i = 0; i < count; ++i) {
+  // Two pixels at a time: their first 16 channels a vector each, their last
+  // 8 in the two halves of a third, so a pair costs three sigmoids, not four.
+  int64_t i = 0;
+  for (; i + 1 < count; i += 2) {
+    const float* p = t + i * kC;
+    const __m512 lo0 = _mm512_loadu_ps(p), hi0 = _mm512_loadu_ps(p + 8);
+    const __m512 lo1 = _mm512_loadu_ps(p + kC), hi1 = _mm512_loadu_ps(p + kC + 8);
+    __m512 z0 = gated512(_mm512_permutex2var_ps(lo0, i1, hi0), ga1, gb1, bs);
+    __m512 z1 = gated512(_mm512_permutex2var_ps(lo1, i1, hi1), ga1, gb1, bs);
+    __m512 z2 = gated512(
+        both_halves(_mm512_permutex2var_ps(lo0, i2, hi0), _mm512_permutex2var_ps(lo1, i2, hi1)),
+        ga2, gb2, bs);
+    if (x) {
+      const float* v = x + i * kC;
+      z0 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v), z0);
+      z1 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v + kC), z1);
+      z2 = _mm512_fmadd_ps(xs,
+                           both_halves(_mm512_maskz_loadu_ps(low8, v + 16),
+                                       _mm512_maskz_loadu_ps(low8, v + kC + 16)),
+                           z2);
+    }
+    z0 = leaky512(z0, sl, slope);
+    z1 = leaky512(z1, sl, slope);
+    z2 = leaky512(z2, sl, slope);
+    float* o = y + i * y_stride;
+    _mm512_storeu_ps(o, z0);
+    _mm512_mask_storeu_ps(o + 16, low8, z2);
+    _mm512_storeu_ps(o + y_stride, z1);
+    _mm512_mask_storeu_ps(o + y_stride + 16, low8, _mm512_shuffle_f32x4(z2, z2, 0xEE));
+  }
+  for (; i < count; ++i) {
     const float* p = t + i * kC;
     const __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 8);
-    __m512 z1 = gated512(_mm512_permutex2var_ps(lo, i1, hi), ga1, gb1, bs);
+    __m512 z0 = gated512(_mm512_permutex2var_ps(lo, i1, hi), ga1, gb1, bs);
     __m512 z2 = gated512(_mm512_permutex2var_ps(lo, i2, hi), ga2, gb2, bs);
     if (x) {
       const float* v = x + i * kC;
-      z1 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v), z1);
+      z0 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v), z0);
       z2 = _mm512_fmadd_ps(xs, _mm512_maskz_loadu_ps(low8, v + 16), z2);
     }
-    if (slope != 1.0f) {
-      z1 = _mm512_mask_mul_ps(z1, _mm512_cmp_ps_mask(z1, zero, _CMP_LT_OQ), z1, sl);
-      z2 = _mm512_mask_mul_ps(z2, _mm512_cmp_ps_mask(z2, zero, _CMP_LT_OQ), z2, sl);
-    }
     float* o = y + i * y_stride;
-    _mm512_storeu_ps(o, z1);
-    _mm512_mask_storeu_ps(o + 16, low8, z2);
+    _mm512_storeu_ps(o, leaky512(z0, sl, slope));
+    _mm512_mask_storeu_ps(o + 16, low8, leaky512(z2, sl, slope));
   }
 }
 #endif
