@@ -24,6 +24,8 @@ constexpr int64_t kMinRows = 8;
 // height (winograd.cpp): a band of 25 rows would leave its last tile row
 // three quarters empty.
 constexpr int64_t kRowMultiple = 4;
+// Rows a band recomputes for its 3x3s' halo (one each side).
+constexpr int64_t kHaloRows = 2;
 
 int64_t round_rows(int64_t rows) {
   return std::max<int64_t>(kRowMultiple, rows / kRowMultiple * kRowMultiple);
@@ -37,9 +39,22 @@ Frame make_frame(int64_t height, int64_t width, int threads) {
   f.height = height;
   f.width = width;
   const int64_t by_cache = std::max<int64_t>(kMinRows, kTargetPixels / std::max<int64_t>(1, width));
-  const int64_t by_threads = (height + 2 * threads - 1) / (2 * std::max(1, threads));
-  f.band_rows = std::clamp<int64_t>(round_rows(std::min(by_cache, by_threads)), 1,
-                                    std::max<int64_t>(1, height));
+  const int64_t t = std::max(1, threads);
+  const int64_t by_threads = (height + 2 * t - 1) / (2 * t);
+  // Each pass ends when its busiest thread does: of the heights from the
+  // largest down to half of it, the one whose busiest thread has the fewest
+  // rows to compute, a band's halo counted (360 rows on 2 threads: 18 bands
+  // of 20 rows, 9 each, rather than 15 of 24, which leave one thread a band
+  // idle at the end of every pass).
+  const int64_t largest = round_rows(std::min(by_cache, by_threads));
+  int64_t best = largest, best_cost = -1;
+  const int64_t smallest = std::max({kRowMultiple, largest / 2, std::min(largest, kMinRows)});
+  for (int64_t rows = largest; rows >= smallest; rows -= kRowMultiple) {
+    const int64_t bands = (height + rows - 1) / rows;
+    const int64_t cost = (bands + t - 1) / t * (rows + kHaloRows);
+    if (best_cost < 0 || cost < best_cost) best = rows, best_cost = cost;
+  }
+  f.band_rows = std::clamp<int64_t>(best, 1, std::max<int64_t>(1, height));
   f.bands = height == 0 ? 0 : (height + f.band_rows - 1) / f.band_rows;
   return f;
 }
