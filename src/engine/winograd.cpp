@@ -34,58 +34,11 @@ float* thread_buffer() {
   return buffer.data();
 }
 
-// The transforms are written once for 16-lane vectors and for 8-lane ones,
-// which carry a last vector of at most 8 channels (24 = 16 + 8) at half the
-// cost where a 16-lane operation takes both of a core's 256-bit units (AMD
-// Zen 4) and at the same cost elsewhere.
-#define FDIWN_LANES(name, f512, f256)                          \
-  FDIWN_AVX512_INLINE inline __m512 name(__m512 a, __m512 b) { \
-    return f512(a, b);                                         \
-  }                                                            \
-  FDIWN_AVX512_INLINE inline __m256 name(__m256 a, __m256 b) { \
-    return f256(a, b);                                         \
-  }
-FDIWN_LANES(add, _mm512_add_ps, _mm256_add_ps)
-FDIWN_LANES(sub, _mm512_sub_ps, _mm256_sub_ps)
-FDIWN_LANES(max, _mm512_max_ps, _mm256_max_ps)
-#undef FDIWN_LANES
-// a * b + c and c - a * b, `a` a constant.
-FDIWN_AVX512_INLINE inline __m512 fmadd(float a, __m512 b, __m512 c) {
-  return _mm512_fmadd_ps(_mm512_set1_ps(a), b, c);
-}
-FDIWN_AVX512_INLINE inline __m256 fmadd(float a, __m256 b, __m256 c) {
-  return _mm256_fmadd_ps(_mm256_set1_ps(a), b, c);
-}
-FDIWN_AVX512_INLINE inline __m512 fnmadd(float a, __m512 b, __m512 c) {
-  return _mm512_fnmadd_ps(_mm512_set1_ps(a), b, c);
-}
-FDIWN_AVX512_INLINE inline __m256 fnmadd(float a, __m256 b, __m256 c) {
-  return _mm256_fnmadd_ps(_mm256_set1_ps(a), b, c);
-}
-FDIWN_AVX512_INLINE inline __m512 load(__mmask16 k, const float* p) {
-  return _mm512_maskz_loadu_ps(k, p);
-}
-FDIWN_AVX512_INLINE inline __m256 load(__mmask8 k, const float* p) {
-  return _mm256_maskz_loadu_ps(k, p);
-}
-FDIWN_AVX512_INLINE inline void store(float* p, __m512 x) {
-  _mm512_storeu_ps(p, x);
-}
-FDIWN_AVX512_INLINE inline void store(float* p, __m256 x) {
-  _mm256_storeu_ps(p, x);
-}
-FDIWN_AVX512_INLINE inline void store(__mmask16 k, float* p, __m512 x) {
-  _mm512_mask_storeu_ps(p, k, x);
-}
-FDIWN_AVX512_INLINE inline void store(__mmask8 k, float* p, __m256 x) {
-  _mm256_mask_storeu_ps(p, k, x);
-}
-FDIWN_AVX512_INLINE inline __m512 sigmoid(__m512 x) {
-  return simd::sigmoid512(x);
-}
-FDIWN_AVX512_INLINE inline __m256 sigmoid(__m256 x) {
-  return _mm512_castps512_ps256(simd::sigmoid512(_mm512_zextps256_ps512(x)));
-}
+// The transforms are written once for 16-lane vectors and for 8-lane ones
+// (lanes:: in avx512.hpp), which carry a last vector of at most 8 channels
+// (24 = 16 + 8) at half the cost where a 16-lane operation takes both of a
+// core's 256-bit units (AMD Zen 4), and at the same cost elsewhere.
+using namespace lanes;
 
 // B^T d for six values d0..d5 (one column or row of a tile), B^T = [4 0 -5 0 1 0;
 // 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
