@@ -143,5 +143,32 @@ TEST(Bands, CoverEveryRowOnceWithAtLeastTwoPerThreadWhereTheImageAllows) {
   }
 }
 
+// Heights are whole Winograd tiles (4 rows) where the image has them, and
+// the bands share evenly between threads where a height allows it.
+TEST(Bands, WholeTilesSharedEvenlyBetweenThreads) {
+  struct Case {
+    int64_t h, w;
+    int threads;
+    int64_t rows, bands;
+  };
+  // 640x360 on 2 threads: 18 bands of 20 rows (9 each), not 15 of 24.
+  for (const Case& c : {Case{360, 640, 2, 20, 18}, Case{360, 640, 1, 24, 15},
+                        Case{540, 960, 2, 16, 34}, Case{144, 144, 4, 12, 12}}) {
+    SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + ", " +
+                 std::to_string(c.threads) + " threads");
+    const engine::Frame f = engine::make_frame(c.h, c.w, c.threads);
+    EXPECT_EQ(f.band_rows, c.rows);
+    EXPECT_EQ(f.bands, c.bands);
+  }
+  for (int threads : {1, 2, 3, 8}) {
+    for (int64_t h : {16, 100, 360, 1080}) {
+      for (int64_t w : {64, 640, 1920}) {
+        const engine::Frame f = engine::make_frame(h, w, threads);
+        EXPECT_EQ(f.band_rows % 4, 0) << h << "x" << w << ", " << threads << " threads";
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fdiwn::test
