@@ -21,7 +21,7 @@ namespace {
 constexpr double kTolerance = 1e-3;
 // The engine runs the 3x3s by Winograd's F(4x4, 3x3), whose transforms
 // scale terms by up to 25 before they cancel: over the whole network its
-// rounding reaches ~1.5e-3 (a thousandth of an 8-bit level). A unit alone
+// rounding reaches ~1.5e-3 (under a six-hundredth of an 8-bit level). A unit alone
 // stays under kTolerance.
 constexpr double kEngineNetworkTolerance = 3e-3;
 

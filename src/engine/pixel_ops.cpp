@@ -170,11 +170,13 @@ __attribute__((target("avx512f"))) void attend_avx512(const float* t, const Gate
   const __mmask16 low8 = 0xFF;
   // Two pixels at a time: their first 16 channels a vector each, their last
   // 8 in the two halves of a third, so a pair costs three sigmoids, not four.
-  int64_t i = 0;
-  for (; i + 1 < count; i += 2) {
+  // An odd last pixel is read as both of its pair and written once.
+  for (int64_t i = 0; i < count; i += 2) {
+    const bool two = i + 1 < count;
+    const int64_t next = two ? kC : 0;  // the second pixel's offset
     const float* p = t + i * kC;
     const __m512 lo0 = _mm512_loadu_ps(p), hi0 = _mm512_loadu_ps(p + 8);
-    const __m512 lo1 = _mm512_loadu_ps(p + kC), hi1 = _mm512_loadu_ps(p + kC + 8);
+    const __m512 lo1 = _mm512_loadu_ps(p + next), hi1 = _mm512_loadu_ps(p + next + 8);
     __m512 z0 = gated512(_mm512_permutex2var_ps(lo0, i1, hi0), ga1, gb1, bs);
     __m512 z1 = gated512(_mm512_permutex2var_ps(lo1, i1, hi1), ga1, gb1, bs);
     __m512 z2 = gated512(
@@ -183,34 +185,20 @@ __attribute__((target("avx512f"))) void attend_avx512(const float* t, const Gate
     if (x) {
       const float* v = x + i * kC;
       z0 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v), z0);
-      z1 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v + kC), z1);
+      z1 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v + next), z1);
       z2 = _mm512_fmadd_ps(xs,
                            both_halves(_mm512_maskz_loadu_ps(low8, v + 16),
-                                       _mm512_maskz_loadu_ps(low8, v + kC + 16)),
+                                       _mm512_maskz_loadu_ps(low8, v + next + 16)),
                            z2);
-    }
-    z0 = leaky512(z0, sl, slope);
-    z1 = leaky512(z1, sl, slope);
-    z2 = leaky512(z2, sl, slope);
-    float* o = y + i * y_stride;
-    _mm512_storeu_ps(o, z0);
-    _mm512_mask_storeu_ps(o + 16, low8, z2);
-    _mm512_storeu_ps(o + y_stride, z1);
-    _mm512_mask_storeu_ps(o + y_stride + 16, low8, _mm512_shuffle_f32x4(z2, z2, 0xEE));
-  }
-  for (; i < count; ++i) {
-    const float* p = t + i * kC;
-    const __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 8);
-    __m512 z0 = gated512(_mm512_permutex2var_ps(lo, i1, hi), ga1, gb1, bs);
-    __m512 z2 = gated512(_mm512_permutex2var_ps(lo, i2, hi), ga2, gb2, bs);
-    if (x) {
-      const float* v = x + i * kC;
-      z0 = _mm512_fmadd_ps(xs, _mm512_loadu_ps(v), z0);
-      z2 = _mm512_fmadd_ps(xs, _mm512_maskz_loadu_ps(low8, v + 16), z2);
     }
     float* o = y + i * y_stride;
     _mm512_storeu_ps(o, leaky512(z0, sl, slope));
-    _mm512_mask_storeu_ps(o + 16, low8, leaky512(z2, sl, slope));
+    z2 = leaky512(z2, sl, slope);
+    _mm512_mask_storeu_ps(o + 16, low8, z2);
+    if (two) {
+      _mm512_storeu_ps(o + y_stride, leaky512(z1, sl, slope));
+      _mm512_mask_storeu_ps(o + y_stride + 16, low8, _mm512_shuffle_f32x4(z2, z2, 0xEE));
+    }
   }
 }
 #endif
