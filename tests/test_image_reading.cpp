@@ -2,6 +2,7 @@
 // file is read, TIFF blocks bounded, PNM samples scaled by their maxval, and
 // results too large for their format refused before the work.
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -137,6 +138,45 @@ TEST(HeaderFirst, SmallTiffWithItsDirectoryAtTheEndDecodes) {
   const LoadedImage image = read_image(path);
   ASSERT_EQ(image.pixels.size(), cv::Size(16, 16));
   EXPECT_EQ(image.pixels.at<uint8_t>(3, 4), 0x40);
+}
+
+// --- Formats OpenCV decodes only from a file -------------------------------------
+
+// OPENCV_TEMP_PATH (where cv::imdecode copies such files) set for one scope.
+class OpenCvTempPath {
+ public:
+  explicit OpenCvTempPath(const std::string& dir) { ::setenv(kName, dir.c_str(), 1); }
+  ~OpenCvTempPath() { ::unsetenv(kName); }
+
+ private:
+  static constexpr const char* kName = "OPENCV_TEMP_PATH";
+};
+
+TEST(NoTemporaryCopies, SunRasterDecodesWhereNoTemporaryFileCanBeMade) {
+  TempDir dir;
+  cv::Mat source(5, 7, CV_8UC3);
+  cv::randu(source, 0, 256);
+  std::vector<unsigned char> ras;
+  ASSERT_TRUE(cv::imencode(".ras", source, ras));
+  const std::string path = dir.file("in.ras");
+  write_file(path, std::string(ras.begin(), ras.end()));
+  // A path below a regular file: no temporary copy can be made there.
+  write_file(dir.file("blocker"), "x");
+  const OpenCvTempPath temp(dir.file("blocker/sub"));
+  const LoadedImage image = read_image(path);
+  ASSERT_EQ(image.pixels.size(), source.size());
+  EXPECT_EQ(cv::norm(image.pixels, source, cv::NORM_INF), 0.0);
+}
+
+TEST(NoTemporaryCopies, DamagedPfmIsRefusedFromItsHeaderLeavingNothing) {
+  // Found by fuzzing: OpenCV's PFM decoder throws on this file after
+  // cv::imdecode has copied it to a temporary file, which stayed behind.
+  TempDir dir, temp_dir;
+  const std::string path = dir.file("damaged.pfm");
+  write_file(path, "Pf\n5\r\n2\r" + std::string(64, 'f'));
+  const OpenCvTempPath temp(temp_dir.path());
+  expect_refused(path, {}, {"floating-point"});
+  EXPECT_TRUE(fs::is_empty(temp_dir.path()));
 }
 
 // --- TIFF blocks ----------------------------------------------------------------

@@ -9,6 +9,9 @@
 #include <limits>
 #include <optional>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -20,6 +23,9 @@ namespace fdiwn {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr const char* kDeepSamples =
+    "floating-point or 32-bit images are not supported (8 and 16 bits only)";
 
 // "JPG", ".jpg" -> "jpg".
 std::string normalise_extension(std::string ext) {
@@ -75,6 +81,8 @@ uint64_t block_bytes(const ImageProbe& p) {
 // any pixel is decoded; returns the memory the read and decode will hold.
 std::size_t admit(const ImageProbe& probe, uint64_t file_bytes, const ReadOptions& options,
                   const std::string& path) {
+  // PFM and 32-bit TIFF: refused before anything is read or decoded.
+  if (probe.bit_depth > 16) throw ImageError(path, kDeepSamples);
   const int64_t pixels = static_cast<int64_t>(probe.width) * probe.height;
   if (options.max_pixels > 0 && pixels > options.max_pixels) {
     throw ImageError(path, "the image is " + std::to_string(probe.width) + "x" +
@@ -130,6 +138,27 @@ bool may_hold_metadata(const ImageProbe& probe) {
          probe.format == ImageFormat::WebP || probe.format == ImageFormat::Tiff;
 }
 
+// OpenCV 4.6 reads a few formats (Sun raster among them) only from a file:
+// cv::imdecode copies their bytes to /tmp/__opencv_temp.*, leaves that copy
+// behind when the decoder throws (found with damaged files) and fails where
+// /tmp is not writable. They are decoded from an anonymous memory file
+// instead (cv::imread finds the decoder from the data, not the name), which
+// no way of ending the process can leave behind.
+cv::Mat decode_from_memory_file(const std::vector<unsigned char>& bytes, const std::string& path) {
+  const int fd = ::memfd_create("fdiwn-decode", MFD_CLOEXEC);
+  if (fd < 0) throw ImageError(path, "cannot make a memory file to decode from");
+  const auto close_fd = [fd] { ::close(fd); };
+  try {
+    write_stream(fd, path, bytes);
+    cv::Mat pixels = cv::imread("/proc/self/fd/" + std::to_string(fd), cv::IMREAD_UNCHANGED);
+    close_fd();
+    return pixels;
+  } catch (...) {
+    close_fd();
+    throw;
+  }
+}
+
 LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const ImageProbe& probe,
                             const ReadOptions& options, const std::string& path) {
   LoadedImage image;
@@ -138,9 +167,14 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
   cv::Mat pixels_read;
   try {
     // UNCHANGED keeps alpha and 16 bits (and ignores EXIF, applied below).
-    pixels_read = heif ? io::decode_heif(bytes, options.max_pixels, path,
-                                         options.metadata ? &image.metadata : nullptr, image.notes)
-                       : cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    if (heif) {
+      pixels_read = io::decode_heif(bytes, options.max_pixels, path,
+                                    options.metadata ? &image.metadata : nullptr, image.notes);
+    } else if (probe.format == ImageFormat::Other) {
+      pixels_read = decode_from_memory_file(bytes, path);
+    } else {
+      pixels_read = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    }
   } catch (const cv::Exception& e) {
     throw ImageError(path, "cannot decode the image: " + e.err);
   } catch (const std::bad_alloc&) {
@@ -151,8 +185,7 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
                                " data (corrupt or unsupported variant)");
   }
   if (pixels_read.depth() != CV_8U && pixels_read.depth() != CV_16U) {
-    throw ImageError(path,
-                     "floating-point or 32-bit images are not supported (8 and 16 bits only)");
+    throw ImageError(path, kDeepSamples);
   }
   const int channels = pixels_read.channels();
   if (channels != 1 && channels != 3 && channels != 4) {
