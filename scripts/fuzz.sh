@@ -5,7 +5,9 @@
 # inputs: fuzz_weights (the weights reader), fuzz_image (header checks and
 # decoding) and fuzz_upscale (the command's whole path for one file, network
 # and safe write included). Exits non-zero if a target crashes; the input
-# that did it is left in build-asan/findings/<target>/.
+# that did it is left in build-asan/findings/<target>/, or if a target left
+# a file in OpenCV's temporary folder (cv::imdecode copies inputs there for
+# decoders that read only files; nothing may be left behind).
 #
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -27,8 +29,9 @@ for target in weights image upscale; do
   cp "$ROOT/tests/fuzz/regressions/$seeds/"* "$work/" 2>/dev/null || true
   findings="$BUILD/findings/$target"
   mkdir -p "$findings"
+  opencv_temp="$(mktemp -d)"
   echo "fuzz.sh: fuzz_$target for ${SECONDS_EACH}s"
-  if ! "$BUILD/bin/fuzz_$target" "$work" -max_total_time="$SECONDS_EACH" \
+  if ! OPENCV_TEMP_PATH="$opencv_temp" "$BUILD/bin/fuzz_$target" "$work" -max_total_time="$SECONDS_EACH" \
         -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$findings/" > "$BUILD/fuzz_$target.log" 2>&1; then
     echo "fuzz.sh: fuzz_$target FAILED; input(s) in $findings:" >&2
@@ -36,7 +39,13 @@ for target in weights image upscale; do
     tail -40 "$BUILD/fuzz_$target.log" >&2
     status=1
   fi
+  if [[ -n "$(ls -A "$opencv_temp")" ]]; then
+    echo "fuzz.sh: fuzz_$target left temporary copies of its inputs; kept in $findings:" >&2
+    cp "$opencv_temp"/* "$findings/"
+    ls -1 "$opencv_temp" >&2
+    status=1
+  fi
   grep -E "stat::number_of_executed_units|cov:" "$BUILD/fuzz_$target.log" | tail -2 | sed 's/^/  /'
-  rm -rf "$work"
+  rm -rf "$work" "$opencv_temp"
 done
 exit $status
