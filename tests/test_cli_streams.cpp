@@ -77,6 +77,11 @@ TEST_F(Streams, BadStreamsEndWithAClearError) {
   };
   const std::vector<Bad> cases = {
       {"empty", "\"$FDIWN\" upscale -i - -o - -s 2 < /dev/null", "empty"},
+      // Closed (found by hand: the stderr capture's pipe took descriptor 0,
+      // and fdiwn waited on its own log); `timeout` ends the old hang.
+      {"closed", "timeout 60 \"$FDIWN\" upscale -i - -o - -s 2 <&-", "empty"},
+      {"closed, frames", "timeout 60 \"$FDIWN\" upscale -i - -o - -s 2 --frames -f ppm <&-",
+       "standard input"},
       {"cut mid-image", "head -c 300 " + q("in.png") + " | \"$FDIWN\" upscale -i - -o - -s 2",
        "truncated"},
       {"over --max-pixels",

@@ -14,9 +14,11 @@
 // this executable does not link LibTorch and loads it only after setenv().
 // Values the user set are left alone.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -36,9 +38,26 @@ std::string executable_dir() {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+// A standard descriptor the caller left closed (`<&-`, `>&-`) is opened
+// read-only on /dev/null: reading it ends at once (no image came), writing
+// it fails with EBADF as before. Left closed, the next file or pipe opened
+// would take its number: the stderr capture's pipe became standard input,
+// and `-i -` waited forever on fdiwn's own log.
+void occupy_closed_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  occupy_closed_standard_descriptors();
   // Loading LibTorch takes a third of a second; a SIGINT/SIGTERM/SIGHUP
   // arriving meanwhile must not kill the process before the command has its
   // handlers. Blocked here, such a signal waits; the command unblocks them
