@@ -109,6 +109,24 @@ TEST_F(Streams, AReaderThatClosesEarlyIsAnError) {
   EXPECT_NE(r.err.find("standard output: the reader closed it"), std::string::npos) << r.err;
 }
 
+TEST_F(Streams, SunRasterCutShortByItsTemporaryFileIsAnError) {
+  // OpenCV encodes Sun raster through a file in /tmp; a write there that
+  // fails (here: past a file size limit of 8 blocks, the signal ignored)
+  // gave a cut image and exit 0 (found by hand with a full /tmp). To a pipe,
+  // which the limit does not touch, so that only the encoding can fail.
+  const CliResult r =
+      shell("(trap '' XFSZ; ulimit -f 8; \"$FDIWN\" upscale -i " + q("in.png") +
+            " -o - -s 2 -f ras; echo $? > " + q("rc") + ") | cat > " + q("out.ras"));
+  EXPECT_EQ(slurp(dir_.file("rc")), "1\n") << r.err;
+  EXPECT_NE(r.err.find("cannot encode the image as Sun raster"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(dir_.file("out.ras")).size(), 0u);
+  // Without the limit the same command writes the whole image.
+  ASSERT_EQ(shell("\"$FDIWN\" upscale -i " + q("in.png") + " -o - -s 2 -f ras > " + q("out.ras"))
+                .exit_code,
+            0);
+  EXPECT_EQ(slurp(dir_.file("out.ras")).size(), 32u + 80 * 3 * 48);
+}
+
 TEST_F(Streams, StreamsAreOneImage) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"upscale", "-i", "-", "-i", input_, "-o", "-"},

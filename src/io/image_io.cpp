@@ -9,13 +9,11 @@
 #include <limits>
 #include <optional>
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "fdiwn/errors.hpp"
+#include "io/file_only_codecs.hpp"
 #include "io/heif_codec.hpp"
 
 namespace fdiwn {
@@ -138,27 +136,6 @@ bool may_hold_metadata(const ImageProbe& probe) {
          probe.format == ImageFormat::WebP || probe.format == ImageFormat::Tiff;
 }
 
-// OpenCV 4.6 reads a few formats (Sun raster among them) only from a file:
-// cv::imdecode copies their bytes to /tmp/__opencv_temp.*, leaves that copy
-// behind when the decoder throws (found with damaged files) and fails where
-// /tmp is not writable. They are decoded from an anonymous memory file
-// instead (cv::imread finds the decoder from the data, not the name), which
-// no way of ending the process can leave behind.
-cv::Mat decode_from_memory_file(const std::vector<unsigned char>& bytes, const std::string& path) {
-  const int fd = ::memfd_create("fdiwn-decode", MFD_CLOEXEC);
-  if (fd < 0) throw ImageError(path, "cannot make a memory file to decode from");
-  const auto close_fd = [fd] { ::close(fd); };
-  try {
-    write_stream(fd, path, bytes);
-    cv::Mat pixels = cv::imread("/proc/self/fd/" + std::to_string(fd), cv::IMREAD_UNCHANGED);
-    close_fd();
-    return pixels;
-  } catch (...) {
-    close_fd();
-    throw;
-  }
-}
-
 LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const ImageProbe& probe,
                             const ReadOptions& options, const std::string& path) {
   LoadedImage image;
@@ -171,7 +148,7 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
       pixels_read = io::decode_heif(bytes, options.max_pixels, path,
                                     options.metadata ? &image.metadata : nullptr, image.notes);
     } else if (probe.format == ImageFormat::Other) {
-      pixels_read = decode_from_memory_file(bytes, path);
+      pixels_read = io::decode_from_memory_file(bytes, path);
     } else {
       pixels_read = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
     }
@@ -374,6 +351,7 @@ std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string&
   } catch (const cv::Exception& e) {
     throw ImageError(path, "cannot encode the image as " + ext + ": " + e.err);
   }
+  if (one_of(ext, {"ras", "sr"})) io::check_sun_raster_size(image, encoded, path);
   if (metadata != nullptr) embed_metadata(encoded, ext, *metadata, image.size(), notes);
   return encoded;
 }
