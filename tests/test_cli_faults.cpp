@@ -99,8 +99,21 @@ TEST(Faults, ValuesOutOfRangeAreUsageErrors) {
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--max-memory", "1e30"}), 2,
                "--max-memory");
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "-j", "100000"}), 2, "-j 100000");
-  expect_error(run_fdiwn({"upscale", "-i", in, "-o", ""}), 2, "-o is empty");
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", ""}), 2, "--output: an empty value");
   EXPECT_FALSE(fs::exists(dir.file("a.png.png")));
+  // Found by hand: NaN passed the range check, and empty values were read
+  // as "not given" (an unset shell variable ran the bundled weights).
+  for (const char* nan : {"nan", "-nan", "NaN"}) {
+    SCOPED_TRACE(nan);
+    expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--outscale", nan}), 2,
+                 std::string("--outscale: Value ") + nan + " not in range");
+  }
+  for (const char* option : {"-w", "--max-memory", "--shard", "--name", "-f"}) {
+    SCOPED_TRACE(option);
+    expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, option, ""}), 2, "an empty value");
+  }
+  expect_error(run_fdiwn({"bench", "--hr", ""}), 2, "--hr: an empty value");
+  EXPECT_FALSE(fs::exists(out));
   // A tiny pixel limit is printed as a count, not as "0.0 MP".
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--max-pixels", "1"}), 1,
                "more than the 1 pixel allowed");
@@ -118,7 +131,7 @@ TEST(Faults, JsonDocumentEvenOnUsageAndWeightsErrors) {
   TempDir dir;
   const std::string in = image(dir, "a.png");
   for (const auto& [args, code] : std::vector<std::pair<std::vector<std::string>, int>>{
-           {{"upscale", "-i", in, "-o", "", "--json"}, 2},
+           {{"upscale", "-i", in, "-o", in, "--json"}, 2},
            {{"upscale", "-i", in, "-o", dir.file("o.png"), "-w", dir.file("no.pt"), "--json"},
             3}}) {
     const auto r = run_fdiwn(args);

@@ -71,7 +71,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
       cmd->add_option("--outscale", args.outscale,
                       "Any factor from 1 to 16: the network at the smallest scale that reaches "
                       "it (in two passes beyond 4), then an area resize to the exact size")
-          ->check(CLI::Range(1.0, 16.0))
+          ->check(number_in(1.0, 16.0))
           ->excludes(scale);
   cmd->add_option("--width", args.width,
                   "Output width in pixels (the height keeps the aspect ratio; with "

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 #include "fdiwn/errors.hpp"
 
@@ -110,6 +111,38 @@ std::string format_bytes(std::size_t bytes) {
     std::snprintf(buf, sizeof buf, "%zu MiB", bytes >> 20);
   }
   return buf;
+}
+
+CLI::Validator number_in(double lo, double hi) {
+  std::ostringstream range;
+  range << "[" << lo << " - " << hi << "]";
+  return CLI::Validator(
+      [lo, hi, range = range.str()](const std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != text.size() || !(v >= lo && v <= hi)) {
+          return "Value " + text + " not in range " + range;
+        }
+        return {};
+      },
+      "FLOAT in " + range.str());
+}
+
+void refuse_empty_values(CLI::App* cmd) {
+  const CLI::Validator non_empty(
+      [](const std::string& value) {
+        return value.empty() ? std::string("an empty value (leave the option out for its default)")
+                             : std::string();
+      },
+      "");
+  for (CLI::Option* option : cmd->get_options()) {
+    if (option->get_expected_min() > 0) option->check(non_empty);
+  }
 }
 
 }  // namespace fdiwn::cli

@@ -26,6 +26,15 @@ int64_t parse_pixel_count(const std::string& text);
 /// "11.5 GiB", "640 MiB".
 std::string format_bytes(std::size_t bytes);
 
+/// A number from `lo` to `hi`, as CLI::Range checks it, but refusing NaN
+/// ("nan" passed CLI::Range, every comparison with it being false, and
+/// --outscale nan then ran the default scale).
+CLI::Validator number_in(double lo, double hi);
+
+/// Makes every option of `cmd` that takes values refuse an empty one
+/// (`-w "$UNSET"`): read as "not given", it silently ran the default.
+void refuse_empty_values(CLI::App* cmd);
+
 /// Adds an option whose value is one of `choices`, named as the library's
 /// to_string() names them and read by its `parse` (parse_mode, ...): any
 /// other value is refused with the list of names.

@@ -23,6 +23,7 @@
 #include "cli/commands/info_command.hpp"
 #include "cli/commands/metrics_command.hpp"
 #include "cli/commands/upscale_command.hpp"
+#include "cli/commands/values.hpp"
 #include "cli/process/exit_codes.hpp"
 #include "cli/process/signals.hpp"
 #include "cli/report/library_messages.hpp"
@@ -120,6 +121,7 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
   auto* metrics = add_metrics_command(app, metrics_args);
   InfoArgs info_args;
   auto* info = add_info_command(app, info_args);
+  for (CLI::App* cmd : {upscale, bench, metrics, info}) refuse_empty_values(cmd);
 
   try {
     app.parse(argc, argv);
