@@ -179,6 +179,19 @@ TEST(NoTemporaryCopies, DamagedPfmIsRefusedFromItsHeaderLeavingNothing) {
   EXPECT_TRUE(fs::is_empty(temp_dir.path()));
 }
 
+// --- Names a folder scan takes ------------------------------------------------------
+
+TEST(ReadableNames, EveryUsualExtensionOfAFormatReadIsTaken) {
+  // Found by hand: .pam, .jfif and the JPEG 2000 names other than .jp2
+  // were skipped by folder scans, though their content is read.
+  for (const char* ext :
+       {"png", "JPG", ".jpeg", "jfif", "jp2", "j2k", "j2c", "jpc", "jpf",  "jpx", "webp",
+        "tif", "bmp", "ppm",   "pgm",  "pbm", "pnm", "pam", "ras", "heic", "avif"}) {
+    EXPECT_TRUE(is_readable_extension(ext)) << ext;
+  }
+  for (const char* ext : {"txt", "json", "gif", "", "p"}) EXPECT_FALSE(is_readable_extension(ext));
+}
+
 // --- TIFF blocks ----------------------------------------------------------------
 
 TEST(TiffBlocks, FirstOfDuplicateTagsCountsAsInLibtiff) {

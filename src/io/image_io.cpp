@@ -200,10 +200,10 @@ bool is_writable_extension(const std::string& extension) {
 }
 
 bool is_readable_extension(const std::string& extension) {
-  return one_of(
-      normalise_extension(extension),
-      {"png", "jpg", "jpeg", "jpe", "jp2", "webp", "tif", "tiff", "bmp",  "dib",  "ppm", "pgm",
-       "pbm", "pnm", "pxm",  "sr",  "ras", "hdr",  "pic", "exr",  "heic", "heif", "hif", "avif"});
+  return one_of(normalise_extension(extension),
+                {"png",  "jpg", "jpeg", "jfif", "jpe", "jp2",  "j2k",  "j2c", "jpc", "jpf", "jpx",
+                 "webp", "tif", "tiff", "bmp",  "dib", "ppm",  "pgm",  "pbm", "pnm", "pam", "pxm",
+                 "sr",   "ras", "hdr",  "pic",  "exr", "heic", "heif", "hif", "avif"});
 }
 
 LoadedImage read_image(const std::string& path, const ReadOptions& options) {
