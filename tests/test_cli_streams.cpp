@@ -127,6 +127,17 @@ TEST_F(Streams, SunRasterCutShortByItsTemporaryFileIsAnError) {
   EXPECT_EQ(slurp(dir_.file("out.ras")).size(), 32u + 80 * 3 * 48);
 }
 
+TEST_F(Streams, HelpAndVersionIntoAFullOutputAreErrors) {
+  // Found by hand: exit 0 with nothing written.
+  for (const char* args : {"--help", "--version", "upscale --help"}) {
+    SCOPED_TRACE(args);
+    const CliResult r = shell("\"$FDIWN\" " + std::string(args) + " > /dev/full");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(shell("\"$FDIWN\" --version > /dev/null").exit_code, 0);
+}
+
 TEST_F(Streams, StreamsAreOneImage) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"upscale", "-i", "-", "-i", input_, "-o", "-"},

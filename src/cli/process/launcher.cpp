@@ -85,7 +85,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s has no fdiwn_cli_main: %s\n", library.c_str(), ::dlerror());
     return 1;
   }
-  const int code = entry(argc, argv);
+  int code = entry(argc, argv);
+  // CLI11 prints --help and --version without checking the write: a full or
+  // closed standard output is an error there too (the commands check their
+  // own writes and have failed already).
+  if ((std::fflush(stdout) != 0 || std::ferror(stdout)) && code == 0) {
+    std::fputs("error: cannot write to standard output\n", stderr);
+    code = 1;
+  }
   // Every file the command wrote is complete and closed by now (atomic
   // renames). Skipping the static destructors of the ~290 libraries that
   // LibTorch pulls in saves tens of milliseconds per run; only the standard
