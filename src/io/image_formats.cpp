@@ -1,6 +1,9 @@
-// The table of formats for `fdiwn info`: what is read and written, and the
-// library behind each, with the version it reports at run time (OpenCV's
+// The formats fdiwn reads and writes, by file name (folder scans and output
+// names go by these), and the table of them for `fdiwn info`, with the
+// library behind each and the version it reports at run time (OpenCV's
 // build information names the codec libraries it was built with).
+#include <algorithm>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -9,11 +12,49 @@
 #include <opencv2/core/utility.hpp>
 
 #include "fdiwn/image_io.hpp"
+#include "io/format_names.hpp"
 #include "io/heif_codec.hpp"
 
 namespace fdiwn {
 
 namespace {
+
+// Names a file of each format goes by (lower case, space-separated).
+struct FormatNames {
+  const char* name;
+  const char* read;
+  const char* write;  // "": not written
+};
+
+// AVIF is written only where libheif has an AV1 encoder (written_names).
+constexpr FormatNames kFormats[] = {
+    {"PNG", "png", "png"},
+    {"JPEG", "jpg jpeg jpe jfif", "jpg jpeg jpe"},
+    {"WebP", "webp", "webp"},
+    {"TIFF", "tif tiff", "tif tiff"},
+    {"BMP", "bmp dib", "bmp dib"},
+    {"Netpbm", "pbm pgm ppm pnm pam pxm", "ppm pgm pnm"},
+    {"Sun raster", "sr ras", "sr ras"},
+    {"JPEG 2000", "jp2 j2k j2c jpc jpf jpx", ""},
+    {"HEIF (HEIC)", "heic heif hif", ""},
+    {"AVIF", "avif", "avif"},
+};
+
+// Formats refused from their content (floating point).
+constexpr const char* kRefusedNames = "hdr pic exr";
+
+const char* written_names(const FormatNames& f) {
+  return std::string(f.name) == "AVIF" && !io::can_encode_avif() ? "" : f.write;
+}
+
+bool has_word(const char* words, const std::string& word) {
+  std::istringstream in(words);
+  std::string w;
+  while (in >> w) {
+    if (w == word) return true;
+  }
+  return false;
+}
 
 // From OpenCV's "Media I/O" lines, e.g. "    PNG:   /usr/lib/.../libpng.so
 // (ver 1.6.39)": "libpng 1.6.39". `key` is the line's label.
@@ -56,21 +97,39 @@ std::string webp_library() {
 
 }  // namespace
 
+namespace io {
+
+bool reads_extension(const std::string& ext) {
+  return has_word(kRefusedNames, ext) ||
+         std::any_of(std::begin(kFormats), std::end(kFormats),
+                     [&](const FormatNames& f) { return has_word(f.read, ext); });
+}
+
+bool writes_extension(const std::string& ext) {
+  return std::any_of(std::begin(kFormats), std::end(kFormats), [&](const FormatNames& f) {
+    return has_word(f.write, ext) && has_word(written_names(f), ext);
+  });
+}
+
+}  // namespace io
+
 std::vector<ImageFormatSupport> image_formats() {
   const std::string heif = io::heif_library_text();
-  const bool avif_out = io::can_encode_avif();
-  return {
-      {"PNG", "png", "png", opencv_codec("PNG", "libpng")},
-      {"JPEG", "jpg jpeg jpe", "jpg jpeg jpe", opencv_codec("JPEG", "libjpeg")},
-      {"WebP", "webp", "webp", webp_library()},
-      {"TIFF", "tif tiff", "tif tiff", opencv_codec("TIFF", "libtiff")},
-      {"BMP", "bmp dib", "bmp dib", "OpenCV " CV_VERSION},
-      {"Netpbm", "pbm pgm ppm pnm pxm", "ppm pgm pnm", "OpenCV " CV_VERSION},
-      {"Sun raster", "sr ras", "sr ras", "OpenCV " CV_VERSION},
-      {"JPEG 2000", "jp2", "", opencv_codec("JPEG 2000", "OpenJPEG")},
-      {"HEIF (HEIC)", "heic heif hif", "", heif},
-      {"AVIF", "avif", avif_out ? "avif" : "", heif},
+  // OpenCV's own codecs (BMP, Netpbm, Sun raster) name no library.
+  const auto library = [&heif](const std::string& name) {
+    if (name == "PNG") return opencv_codec("PNG", "libpng");
+    if (name == "JPEG") return opencv_codec("JPEG", "libjpeg");
+    if (name == "WebP") return webp_library();
+    if (name == "TIFF") return opencv_codec("TIFF", "libtiff");
+    if (name == "JPEG 2000") return opencv_codec("JPEG 2000", "OpenJPEG");
+    if (name == "HEIF (HEIC)" || name == "AVIF") return heif;
+    return std::string("OpenCV " CV_VERSION);
   };
+  std::vector<ImageFormatSupport> formats;
+  for (const FormatNames& f : kFormats) {
+    formats.push_back({f.name, f.read, written_names(f), library(f.name)});
+  }
+  return formats;
 }
 
 }  // namespace fdiwn

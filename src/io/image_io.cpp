@@ -14,6 +14,7 @@
 
 #include "fdiwn/errors.hpp"
 #include "io/file_only_codecs.hpp"
+#include "io/format_names.hpp"
 #include "io/heif_codec.hpp"
 
 namespace fdiwn {
@@ -193,17 +194,11 @@ constexpr std::size_t kHeadBytes = 256 * 1024;
 }  // namespace
 
 bool is_writable_extension(const std::string& extension) {
-  const std::string ext = normalise_extension(extension);
-  if (ext == "avif") return io::can_encode_avif();
-  return one_of(ext, {"png", "jpg", "jpeg", "jpe", "webp", "tif", "tiff", "bmp", "dib", "ppm",
-                      "pgm", "pnm", "sr", "ras"});
+  return io::writes_extension(normalise_extension(extension));
 }
 
 bool is_readable_extension(const std::string& extension) {
-  return one_of(normalise_extension(extension),
-                {"png",  "jpg", "jpeg", "jfif", "jpe", "jp2",  "j2k",  "j2c", "jpc", "jpf", "jpx",
-                 "webp", "tif", "tiff", "bmp",  "dib", "ppm",  "pgm",  "pbm", "pnm", "pam", "pxm",
-                 "sr",   "ras", "hdr",  "pic",  "exr", "heic", "heif", "hif", "avif"});
+  return io::reads_extension(normalise_extension(extension));
 }
 
 LoadedImage read_image(const std::string& path, const ReadOptions& options) {
