@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "fdiwn/errors.hpp"
 #include "fdiwn/upscaler.hpp"
@@ -70,6 +71,24 @@ TEST(Upscaler, TinyImagesInBothModes) {
       EXPECT_EQ(sr.size(), size * 2);
     }
   }
+}
+
+TEST(Upscaler, ImagesInARowGiveWhatEachGivesAlone) {
+  // The engine keeps its feature maps from one image to the next of the
+  // same size (more than the 64 MiB it kept before at this size): nothing
+  // of the previous image may show through.
+  const Upscaler up = make_upscaler(2);
+  const cv::Mat lr = sample_lr(2);  // 128x128
+  cv::Mat a, b;
+  cv::resize(lr, a, cv::Size(384, 256), 0, 0, cv::INTER_CUBIC);
+  cv::flip(a, b, -1);
+  const cv::Mat small = lr(cv::Rect(0, 0, 100, 90)).clone();
+  const cv::Mat b_alone = make_upscaler(2).upscale(b, Mode::Whole);
+  up.upscale(a, Mode::Whole);
+  EXPECT_TRUE(images_match(up.upscale(b, Mode::Whole), b_alone, 0, 1.0)) << "after a";
+  const cv::Mat small_alone = make_upscaler(2).upscale(small, Mode::Whole);
+  EXPECT_TRUE(images_match(up.upscale(small, Mode::Whole), small_alone, 0, 1.0)) << "after b";
+  EXPECT_TRUE(images_match(up.upscale(b, Mode::Whole), b_alone, 0, 1.0)) << "after small";
 }
 
 TEST(Upscaler, ChopAndWholeAgreeClosely) {

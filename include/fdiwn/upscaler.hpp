@@ -47,6 +47,10 @@ class Upscaler {
   /// OpenMP thread count (which LibTorch and oneDNN follow) is set to that
   /// and restored on return. Nothing process-wide changes: other threads,
   /// and the calling thread after the call, keep their own count.
+  ///
+  /// The engine keeps the memory of its feature maps (up to ~1 KB per LR
+  /// pixel) from one call to the next while images keep their size, and
+  /// gives it back when a call brings another size or the Upscaler goes.
   cv::Mat upscale(const cv::Mat& image) const;
   cv::Mat upscale(const cv::Mat& image, Mode mode, const ProgressCallback& progress = {}) const;
 
