@@ -82,7 +82,7 @@ TEST(FuzzCorpus, ImageInputsEndInAnImageOrImageErrorLeavingNothing) {
   // (regressions/image/pfm-opencv-temp-copy stayed there): nothing may be
   // left in it.
   const TempDir opencv_temp;
-  ::setenv("OPENCV_TEMP_PATH", opencv_temp.path().c_str(), 1);
+  const ScopedEnv temp("OPENCV_TEMP_PATH", opencv_temp.path());
   for (const auto& f : files) {
     SCOPED_TRACE(f);
     const std::string bytes = read_file(f);
@@ -99,7 +99,6 @@ TEST(FuzzCorpus, ImageInputsEndInAnImageOrImageErrorLeavingNothing) {
       EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
     }
   }
-  ::unsetenv("OPENCV_TEMP_PATH");
   EXPECT_TRUE(fs::is_empty(opencv_temp.path()));
 }
 

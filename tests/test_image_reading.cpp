@@ -142,16 +142,6 @@ TEST(HeaderFirst, SmallTiffWithItsDirectoryAtTheEndDecodes) {
 
 // --- Formats OpenCV decodes only from a file -------------------------------------
 
-// OPENCV_TEMP_PATH (where cv::imdecode copies such files) set for one scope.
-class OpenCvTempPath {
- public:
-  explicit OpenCvTempPath(const std::string& dir) { ::setenv(kName, dir.c_str(), 1); }
-  ~OpenCvTempPath() { ::unsetenv(kName); }
-
- private:
-  static constexpr const char* kName = "OPENCV_TEMP_PATH";
-};
-
 TEST(NoTemporaryCopies, SunRasterDecodesWhereNoTemporaryFileCanBeMade) {
   TempDir dir;
   cv::Mat source(5, 7, CV_8UC3);
@@ -162,7 +152,7 @@ TEST(NoTemporaryCopies, SunRasterDecodesWhereNoTemporaryFileCanBeMade) {
   write_file(path, std::string(ras.begin(), ras.end()));
   // A path below a regular file: no temporary copy can be made there.
   write_file(dir.file("blocker"), "x");
-  const OpenCvTempPath temp(dir.file("blocker/sub"));
+  const ScopedEnv temp("OPENCV_TEMP_PATH", dir.file("blocker/sub"));
   const LoadedImage image = read_image(path);
   ASSERT_EQ(image.pixels.size(), source.size());
   EXPECT_EQ(cv::norm(image.pixels, source, cv::NORM_INF), 0.0);
@@ -174,7 +164,7 @@ TEST(NoTemporaryCopies, DamagedPfmIsRefusedFromItsHeaderLeavingNothing) {
   TempDir dir, temp_dir;
   const std::string path = dir.file("damaged.pfm");
   write_file(path, "Pf\n5\r\n2\r" + std::string(64, 'f'));
-  const OpenCvTempPath temp(temp_dir.path());
+  const ScopedEnv temp("OPENCV_TEMP_PATH", temp_dir.path());
   expect_refused(path, {}, {"floating-point"});
   EXPECT_TRUE(fs::is_empty(temp_dir.path()));
 }

@@ -108,4 +108,20 @@ PixelAgreement compare_images(const cv::Mat& a, const cv::Mat& b) {
          << "max |diff| " << r.max_abs_diff << ", identical " << r.identical_share * 100 << "%";
 }
 
+ScopedEnv::ScopedEnv(const std::string& name, const std::string& value) : name_(name) {
+  if (const char* old = std::getenv(name.c_str())) {
+    had_ = true;
+    old_ = old;
+  }
+  ::setenv(name.c_str(), value.c_str(), 1);
+}
+
+ScopedEnv::~ScopedEnv() {
+  if (had_) {
+    ::setenv(name_.c_str(), old_.c_str(), 1);
+  } else {
+    ::unsetenv(name_.c_str());
+  }
+}
+
 }  // namespace fdiwn::test

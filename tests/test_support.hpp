@@ -32,6 +32,20 @@ inline const std::vector<std::string>& set5_names() {
   return names;
 }
 
+/// An environment variable set for one scope; its old value (or absence)
+/// comes back at the end, also when a test fails out of the scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const std::string& name, const std::string& value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_, old_;
+  bool had_ = false;
+};
+
 /// A fresh, empty folder under the system temp dir, removed at destruction.
 class TempDir {
  public:

@@ -17,10 +17,12 @@ namespace {
 // Pixels per band: the band's input, the wide 1x1 intermediate of a run and
 // the 3x3's input and output then stay within a 1-2 MiB L2 cache.
 constexpr int64_t kTargetPixels = 16384;
-// Fewer rows than this and the 3x3's halo rows (recomputed by both
-// neighbours) cost more than cache misses would: a 1920x1080 x2 pass took
-// 35-37 s in bands of 8 rows, 31-33 s in bands of 12 or 16 and 35-36 s in
-// bands of 24 or 32 (2 threads, alternating runs).
+// The least height sized by the cache: fewer rows and the 3x3's halo rows
+// (recomputed by both neighbours) cost more than cache misses would (a
+// 1920x1080 x2 pass took 35-37 s in bands of 8 rows, 31-33 s in bands of 12
+// or 16 and 35-36 s in bands of 24 or 32: 2 threads, alternating runs).
+// Sharing the rows evenly between threads may take bands down to half of
+// that, where the halo counted, the busiest thread has fewer rows.
 constexpr int64_t kMinRows = 16;
 // Band heights are rounded down to a multiple of the Winograd kernels' tile
 // height (winograd.cpp): a band of 25 rows would leave its last tile row

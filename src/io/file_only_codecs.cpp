@@ -3,25 +3,40 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <opencv2/imgcodecs.hpp>
 
 #include "fdiwn/errors.hpp"
-#include "fdiwn/files.hpp"
 
 namespace fdiwn::io {
 
+bool is_sun_raster(const std::vector<unsigned char>& bytes) {
+  return bytes.size() >= 4 && bytes[0] == 0x59 && bytes[1] == 0xA6 && bytes[2] == 0x6A &&
+         bytes[3] == 0x95;
+}
+
 cv::Mat decode_from_memory_file(const std::vector<unsigned char>& bytes, const std::string& path) {
+  const auto fail = [&path](const std::string& what) {
+    throw ImageError(
+        path, what + ": " + std::strerror(errno) + " (OpenCV reads this format only from a file)");
+  };
   const int fd = ::memfd_create("fdiwn-decode", MFD_CLOEXEC);
-  if (fd < 0) throw ImageError(path, "cannot make a memory file to decode from");
-  try {
-    write_stream(fd, path, bytes);
-    cv::Mat pixels = cv::imread("/proc/self/fd/" + std::to_string(fd), cv::IMREAD_UNCHANGED);
-    ::close(fd);
-    return pixels;
-  } catch (...) {
-    ::close(fd);
-    throw;
+  if (fd < 0) fail("cannot make a memory file to decode from");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("cannot copy the image to a memory file");
+    done += static_cast<std::size_t>(n);
   }
+  const std::string name = "/proc/self/fd/" + std::to_string(fd);
+  if (::access(name.c_str(), R_OK) != 0) fail("cannot open the memory file as " + name);
+  return cv::imread(name, cv::IMREAD_UNCHANGED);
 }
 
 void check_sun_raster_size(const cv::Mat& image, const std::vector<unsigned char>& encoded,

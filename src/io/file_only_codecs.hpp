@@ -13,10 +13,16 @@
 
 namespace fdiwn::io {
 
+/// True if `bytes` start with the Sun raster signature: the one format
+/// fdiwn reads that OpenCV decodes only from a file (its JPEG 2000 decoder
+/// reads memory).
+bool is_sun_raster(const std::vector<unsigned char>& bytes);
+
 /// Decodes `bytes` from an anonymous memory file (cv::imread finds the
 /// decoder from the data, not the name): nothing is written to disk, and no
 /// way of ending the process leaves anything behind. Throws ImageError
-/// naming `path` if no memory file can be made; an empty Mat if OpenCV
+/// naming `path` and the system's reason if no memory file can be made,
+/// filled or opened (it is opened through /proc); an empty Mat if OpenCV
 /// cannot decode the data.
 cv::Mat decode_from_memory_file(const std::vector<unsigned char>& bytes, const std::string& path);
 

@@ -148,7 +148,7 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
     if (heif) {
       pixels_read = io::decode_heif(bytes, options.max_pixels, path,
                                     options.metadata ? &image.metadata : nullptr, image.notes);
-    } else if (probe.format == ImageFormat::Other) {
+    } else if (io::is_sun_raster(bytes)) {
       pixels_read = io::decode_from_memory_file(bytes, path);
     } else {
       pixels_read = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
@@ -344,7 +344,10 @@ std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string&
       throw ImageError(path, "cannot encode the image as " + ext);
     }
   } catch (const cv::Exception& e) {
-    throw ImageError(path, "cannot encode the image as " + ext + ": " + e.err);
+    // Sun raster: a temporary file OpenCV could not make ("code").
+    const std::string where =
+        one_of(ext, {"ras", "sr"}) ? " (OpenCV encodes it through /tmp, or $OPENCV_TEMP_PATH)" : "";
+    throw ImageError(path, "cannot encode the image as " + ext + ": " + e.err + where);
   }
   if (one_of(ext, {"ras", "sr"})) io::check_sun_raster_size(image, encoded, path);
   if (metadata != nullptr) embed_metadata(encoded, ext, *metadata, image.size(), notes);
