@@ -131,6 +131,8 @@ TEST(Faults, JsonDocumentEvenOnUsageAndWeightsErrors) {
   TempDir dir;
   const std::string in = image(dir, "a.png");
   for (const auto& [args, code] : std::vector<std::pair<std::vector<std::string>, int>>{
+           {{"upscale", "-i", in, "-o", "", "--json"}, 2},
+           {{"upscale", "-i", in, "-o", dir.file("o.png"), "--json", "-s", "5"}, 2},
            {{"upscale", "-i", in, "-o", in, "--json"}, 2},
            {{"upscale", "-i", in, "-o", dir.file("o.png"), "-w", dir.file("no.pt"), "--json"},
             3}}) {

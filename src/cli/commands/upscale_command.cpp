@@ -353,15 +353,17 @@ int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   } catch (const std::exception& e) {
     // A script reading --json gets a document whatever happened: the error
     // and the exit code main will return for it.
-    if (args.json) {
-      RunInfo run = run_info(args);
-      run.exit_code = exit_code_for(e);
-      run.interrupted = run.exit_code == kExitInterrupted;
-      run.error = e.what();
-      write_json(args, json_report(run, {}));
-    }
+    if (args.json) write_error_json(args, exit_code_for(e), e.what());
     throw;
   }
+}
+
+void write_error_json(const UpscaleArgs& args, int exit_code, const std::string& error) {
+  RunInfo run = run_info(args);
+  run.exit_code = exit_code;
+  run.interrupted = exit_code == kExitInterrupted;
+  run.error = error;
+  write_json(args, json_report(run, {}));
 }
 
 }  // namespace fdiwn::cli

@@ -49,4 +49,9 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args);
 /// to map; per-file failures are reported and counted.
 int run_upscale(const UpscaleArgs& args, StatusLineSink* status_line);
 
+/// The --json document of a run that could not start: `error` and the exit
+/// code, no files (also for a usage error found while parsing, with `args`
+/// as far as they were read).
+void write_error_json(const UpscaleArgs& args, int exit_code, const std::string& error);
+
 }  // namespace fdiwn::cli

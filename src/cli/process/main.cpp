@@ -4,6 +4,7 @@
 // libfdiwn_cli.so, which the fdiwn launcher loads.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -127,7 +128,13 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    if (rc == 0) return kExitOk;
+    // The --json document promised for usage errors, also for those found
+    // while parsing (the flag itself may not have been stored yet).
+    const bool json = std::any_of(argv + 1, argv + argc,
+                                  [](const char* a) { return std::string_view(a) == "--json"; });
+    if (json && upscale->parsed()) write_error_json(upscale_args, kExitUsage, e.what());
+    return kExitUsage;
   }
   const auto status_line = setup_logging(log_stream(), verbosity, quiet);
   // OpenCV's decoders log their own complaints, and libpng and libtiff print
