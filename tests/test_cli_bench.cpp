@@ -178,5 +178,17 @@ TEST(Metrics, UnpairedHighResolutionImageFailsAlone) {
   EXPECT_NE(r.out.find("mean of 1"), std::string::npos) << r.out;
 }
 
+TEST(Metrics, HugeCropBorderFailsEachImageWithItsReason) {
+  // Found by hand: twice 2147483647 overflowed int, and metrics crashed.
+  for (const char* border : {"2147483647", "1073741824"}) {
+    SCOPED_TRACE(border);
+    const auto r = run_fdiwn({"metrics", "--hr", kHr, "--sr", data_path("golden/Set5/x4/chop"),
+                              "-s", "4", "--crop-border", border});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("pixels from each border leaves nothing to score"), std::string::npos)
+        << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace fdiwn::test

@@ -1,6 +1,7 @@
 // PSNR / SSIM / Y conversion of the Matlab protocol: values worked out by
 // hand on tiny images, the scoring options and errors, and the Set5 means
 // of the authors' outputs against the table in docs/evaluation.md.
+#include <climits>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -234,6 +235,8 @@ TEST(Metrics, ScoreRejectsMismatchedImages) {
                  {"8-bit"});
   expect_invalid([&] { score(a, a, ScoreOptions{-1, true}); }, {"crop_border"});
   expect_invalid([&] { score(a, a, ScoreOptions{15, true}); }, {"crop_border 15", "40x30"});
+  // Found by hand: twice the border overflowed int (a crash in metrics).
+  expect_invalid([&] { score(a, a, ScoreOptions{INT_MAX, true}); }, {"crop_border 2147483647"});
   // 40x30 shaved by 10 leaves 20x10: too small for SSIM.
   expect_invalid([&] { score(a, a, ScoreOptions{10, true}); }, {"20x10", "11x11"});
 }

@@ -152,7 +152,7 @@ Score score(const cv::Mat& sr_bgr8, const cv::Mat& hr_bgr8, const ScoreOptions& 
   }
   const int c = opt.crop_border;
   if (c < 0) throw InvalidArgument("score: crop_border must be >= 0, got " + std::to_string(c));
-  if (2 * c >= sr_bgr8.cols || 2 * c >= sr_bgr8.rows) {
+  if (int64_t{2} * c >= sr_bgr8.cols || int64_t{2} * c >= sr_bgr8.rows) {  // no int overflow
     throw InvalidArgument("score: crop_border " + std::to_string(c) + " leaves nothing of a " +
                           std::to_string(sr_bgr8.cols) + "x" + std::to_string(sr_bgr8.rows) +
                           " image");

@@ -30,7 +30,7 @@ void score_one(const ScoreSet& set, const ImagePair& pair, const ScoringRun& run
                                   ": nothing is left after the mod-crop");
   }
   const cv::Mat hr = mod_crop(full_hr, set.scale).clone();
-  if (2 * set.crop_border >= hr.cols || 2 * set.crop_border >= hr.rows) {
+  if (int64_t{2} * set.crop_border >= hr.cols || int64_t{2} * set.crop_border >= hr.rows) {
     throw ImageError(pair.hr, "is " + size_text(hr) + " after the mod-crop: shaving " +
                                   std::to_string(set.crop_border) +
                                   " pixels from each border leaves nothing to score");
