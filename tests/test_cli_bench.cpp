@@ -128,6 +128,19 @@ TEST(BenchEfficiency, IsNotAlsoTheSpeedTable) {
   EXPECT_NE(r.err.find("--speed and --efficiency"), std::string::npos) << r.err;
 }
 
+TEST(BenchSpeed, SizesTooLargeAreUsageErrors) {
+  // Found by hand: 2147483647x1 crashed the benchmark's process, 2^30x1
+  // ended in an OpenCV assertion.
+  for (const char* size : {"2147483647x1", "1x1073741824", "65536x2", "20000x20000"}) {
+    for (const char* mode : {"--speed", "--efficiency"}) {
+      SCOPED_TRACE(std::string(mode) + " " + size);
+      const auto r = run_fdiwn({"bench", mode, "-s", "2", "--sizes", size});
+      EXPECT_EQ(r.exit_code, 2) << r.err;
+      EXPECT_NE(r.err.find("is too large to benchmark"), std::string::npos) << r.err;
+    }
+  }
+}
+
 TEST(Bench, LowResolutionMadeByTheToolGivesTheSameNumbers) {
   TempDir dir;
   const auto r = run_fdiwn(

@@ -47,6 +47,15 @@ cv::Size parse_size(const std::string& s, const std::string& option) {
   if (!(in >> w >> x >> h) || x != 'x' || w < 1 || h < 1 || !in.eof()) {
     throw InvalidArgument(option + ": '" + s + "' is not WIDTHxHEIGHT");
   }
+  // As --max-pixels' default for images (found by hand: sides near 2^31
+  // overflowed in OpenCV's drawing and crashed the benchmark's process).
+  constexpr int kMostSide = 65535;
+  constexpr int64_t kMostPixels = 100'000'000;
+  if (w > kMostSide || h > kMostSide || int64_t{w} * h > kMostPixels) {
+    throw InvalidArgument(option + ": '" + s +
+                          "' is too large to benchmark (at most 65535 pixels a side and 100M "
+                          "pixels)");
+  }
   return {w, h};
 }
 
