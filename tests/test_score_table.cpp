@@ -222,6 +222,10 @@ TEST(NamedFolders, NameEqualsFolder) {
   EXPECT_THROW(parse_named_folder(" =out/edsr", "--sr"), InvalidArgument);
   EXPECT_THROW(parse_named_folder("a\nb=out/edsr", "--sr"), InvalidArgument);
   EXPECT_THROW(parse_test_set("a/b=hr"), InvalidArgument);
+  // Found by hand: a set named ".." saved its images beside --save-sr's folder.
+  EXPECT_THROW(parse_test_set("..=hr"), InvalidArgument);
+  EXPECT_THROW(parse_named_folder(".=out/edsr", "--sr"), InvalidArgument);
+  EXPECT_NE(folder_label(".."), "..");
   // A path of generic parts is named after the folder it is in.
   EXPECT_EQ(folder_label("HR/x4").find('/'), std::string::npos);
   EXPECT_NE(folder_label("."), ".");

@@ -48,15 +48,17 @@ std::string folder_label(const std::string& dir) {
 namespace {
 
 // A name is a row or column label and may become a folder (--save-sr): it
-// needs something visible and no '/' or control character.
+// needs something visible, no '/' or control character, and not to be "."
+// or ".." (found by hand: a set named ".." put its images beside the
+// --save-sr folder instead of in it).
 void check_name(const std::string& name, const std::string& option, const std::string& arg) {
   const bool blank = name.find_first_not_of(" \t") == std::string::npos;
   const bool control = std::any_of(name.begin(), name.end(), [](char c) {
     return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
   });
-  if (blank || control || name.find('/') != std::string::npos) {
+  if (blank || control || name.find('/') != std::string::npos || name == "." || name == "..") {
     throw InvalidArgument(option + " '" + printable(arg) + "': the name before '=' must be " +
-                          "printable, not blank, and hold no '/'");
+                          "printable, not blank, not '.' or '..', and hold no '/'");
   }
 }
 
