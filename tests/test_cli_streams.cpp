@@ -2,12 +2,14 @@
 // image equals the file-to-file one byte for byte, logs and --json stay out
 // of the image stream, and bad streams (empty, cut, over the limits, a
 // reader that closes early) end with a clear error and exit 1.
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
 #include "cli_files.hpp"
@@ -16,6 +18,8 @@
 
 namespace fdiwn::test {
 namespace {
+
+namespace fs = std::filesystem;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -136,6 +140,23 @@ TEST_F(Streams, HelpAndVersionIntoAFullOutputAreErrors) {
     EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
   }
   EXPECT_EQ(shell("\"$FDIWN\" --version > /dev/null").exit_code, 0);
+}
+
+TEST_F(Streams, ReportsToStandardErrorArriveThere) {
+  // Found by hand: --json /dev/stderr went into fdiwn's capture of what
+  // the libraries print, and was lost (exit 0).
+  fs::create_directories(dir_.file("hr"));
+  fs::create_directories(dir_.file("sr"));
+  fs::copy_file(input_, dir_.file("hr/a.png"));
+  fs::copy_file(input_, dir_.file("sr/a.png"));
+  for (const char* path : {"/dev/stderr", "/dev/fd/2"}) {
+    SCOPED_TRACE(path);
+    const CliResult r = shell("\"$FDIWN\" metrics -q --hr " + q("hr") + " --sr " + q("sr") +
+                              " -s 2 --json " + path + " 2> " + q("err.json") + " > /dev/null");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto doc = nlohmann::json::parse(slurp(dir_.file("err.json")));
+    EXPECT_EQ(doc.at("runs").at(0).at("mean").at("count"), 1);
+  }
 }
 
 TEST_F(Streams, StreamsAreOneImage) {

@@ -113,7 +113,7 @@ int run_efficiency(const SpeedArgs& args) {
                                 {"path", to_string(args.path)},
                                 {"repeat", repeat},
                                 {"efficiency", rows}};
-    write_file(args.json, doc.dump(2) + "\n");
+    write_report(args.json, doc.dump(2) + "\n");
   }
   return code;
 }

@@ -109,7 +109,7 @@ int run_speed(const SpeedArgs& args) {
     const nlohmann::json doc = {
         {"threads", threads}, {"repeat", repeat}, {"cases", rows}, {"startup_seconds", startup}};
     const std::string text = doc.dump(2) + "\n";
-    write_file(args.json, text);
+    write_report(args.json, text);
   }
   return code;
 }

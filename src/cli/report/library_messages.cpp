@@ -1,12 +1,16 @@
 #include "cli/report/library_messages.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
+
+#include "fdiwn/files.hpp"
 
 namespace fdiwn::cli {
 
@@ -80,6 +84,18 @@ void capture_library_messages() {
 
 int original_stderr() {
   return g_original;
+}
+
+void write_report(const std::string& path, const std::string& text) {
+  struct stat named {
+  }, captured{};
+  if (g_original != STDERR_FILENO && ::stat(path.c_str(), &named) == 0 &&
+      ::fstat(STDERR_FILENO, &captured) == 0 && named.st_dev == captured.st_dev &&
+      named.st_ino == captured.st_ino) {
+    write_stream(g_original, path, std::vector<unsigned char>(text.begin(), text.end()));
+    return;
+  }
+  write_file(path, text);
 }
 
 }  // namespace fdiwn::cli

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdio>
+#include <string>
 
 namespace fdiwn::cli {
 
@@ -22,5 +23,10 @@ void capture_library_messages();
 
 /// The descriptor of the original standard error, for child processes.
 int original_stderr();
+
+/// Writes a report (--csv, --json) to `path` (fdiwn::write_file); a path
+/// that names the captured standard error (/dev/stderr, /dev/fd/2) gets it
+/// on the original one, where it went into the capture and was lost.
+void write_report(const std::string& path, const std::string& text);
 
 }  // namespace fdiwn::cli

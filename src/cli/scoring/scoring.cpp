@@ -73,11 +73,12 @@ void claim_score_files(OutputGuard& guard, const ScoringArgs& args) {
 
 int write_score_files(const std::vector<ScoreSet>& sets, const ScoringArgs& args,
                       const std::string& shard) {
-  if (!args.csv.empty()) write_file(args.csv, to_csv(sets));
+  if (!args.csv.empty()) write_report(args.csv, to_csv(sets));
   if (!args.json.empty()) {
     nlohmann::json doc = to_json(sets);
     if (!shard.empty()) doc["shard"] = shard;
-    write_file(args.json, doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_report(args.json,
+                 doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   for (const auto& set : sets) {
     for (const auto& r : set.images) {
