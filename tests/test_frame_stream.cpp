@@ -87,6 +87,8 @@ TEST(FrameReader, BrokenStreamsNameTheFrame) {
   refused("over max_pixels", "P6 3000 3000 255\n", "frame 1: the frame is 3000x3000", 1000000);
   refused("unlike the first", ppm_2x1(1, 2, 3) + "P5 2 1 255\n\x01\x02",
           "frame 2: the frame is 2x1 P5 8-bit, unlike the first (2x1 P6 8-bit)");
+  refused("another maxval", ppm_2x1(1, 2, 3) + "P6 2 1 200\n\x01\x02\x03\x04\x05\x06",
+          "frame 2: the frame is 2x1 P6 8-bit (maxval 200), unlike the first (2x1 P6 8-bit)");
 }
 
 }  // namespace

@@ -30,9 +30,14 @@ bool is_digit(unsigned char c) {
   return c >= '0' && c <= '9';
 }
 
+// "640x360 P6 8-bit", with the maxval where it is not the full range (two
+// 8-bit frames of maxvals 255 and 200 differ: found by hand as "8-bit,
+// unlike the first (8-bit)").
 std::string describe(int width, int height, int channels, int max_value) {
+  const bool full = max_value == 255 || max_value == 65535;
   return std::to_string(width) + "x" + std::to_string(height) + (channels == 3 ? " P6" : " P5") +
-         (max_value > 255 ? " 16-bit" : " 8-bit");
+         (max_value > 255 ? " 16-bit" : " 8-bit") +
+         (full ? "" : " (maxval " + std::to_string(max_value) + ")");
 }
 
 }  // namespace
