@@ -159,6 +159,17 @@ TEST_F(Streams, ReportsToStandardErrorArriveThere) {
   }
 }
 
+TEST_F(Streams, OutputsWrittenInPlaceNeedNoExtension) {
+  // Found by hand: -o /dev/null was refused for want of an extension.
+  EXPECT_EQ(run_fdiwn({"upscale", "-i", input_, "-o", "/dev/null", "-s", "2"}).exit_code, 0);
+  // A FIFO without an extension: the format from -f.
+  const CliResult r = shell("mkfifo " + q("pipe") + " && (cat " + q("pipe") + " > " + q("got.jpg") +
+                            " &) && \"$FDIWN\" upscale -i " + q("in.png") + " -o " + q("pipe") +
+                            " -s 2 -f jpg; rc=$?; sleep 1; exit $rc");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(dir_.file("got.jpg")).substr(0, 2), std::string("\xFF\xD8", 2));
+}
+
 TEST_F(Streams, StreamsAreOneImage) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"upscale", "-i", "-", "-i", input_, "-o", "-"},

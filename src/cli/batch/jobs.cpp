@@ -286,8 +286,17 @@ JobList list_jobs(const JobRequest& request) {
   }
 
   if (single_file && !output_is_folder) {
-    check_output_file_name(request);
-    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], "", ""});
+    // A FIFO, terminal or /dev/null is written in place and needs no name
+    // for its format: -f, or PNG as for -o - (found by hand: -o /dev/null
+    // was refused for want of an extension).
+    std::string format;
+    if (extension_of(request.output).empty() &&
+        inspect_path(request.output).kind == PathKind::Stream) {
+      format = request.format.empty() ? "png" : lower(request.format);
+    } else {
+      check_output_file_name(request);
+    }
+    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], "", format});
     list.output_folder = folder_of_file(request.output);
   } else {
     // "out/" -> "out", for messages.
