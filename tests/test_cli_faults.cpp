@@ -113,6 +113,11 @@ TEST(Faults, ValuesOutOfRangeAreUsageErrors) {
     expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, option, ""}), 2, "an empty value");
   }
   expect_error(run_fdiwn({"bench", "--hr", ""}), 2, "--hr: an empty value");
+  // Found by hand: "Value 0 not in range 0.000000 to 1797693134862...".
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--width", "0"}), 2,
+               "--width: '0' is not a number above 0");
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "-j", "-1"}), 2,
+               "--threads: '-1' is not a number of 0 or more");
   EXPECT_FALSE(fs::exists(out));
   // A tiny pixel limit is printed as a count, not as "0.0 MP".
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--max-pixels", "1"}), 1,

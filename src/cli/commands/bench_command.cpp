@@ -94,7 +94,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
              parse_mode);
   cmd->add_flag("-x,--tta", args.tta, "Self-ensemble (8 passes)");
   cmd->add_option("-j,--threads", args.threads, "Threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   add_choice(cmd, "--path", args.path, "engine, or plain: the module tree op by op", kPaths,
              parse_path);
   cmd->add_option("--save-sr", args.save_sr,

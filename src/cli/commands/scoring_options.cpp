@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 void add_scoring_options(CLI::App* cmd, ScoringArgs& args) {
   cmd->add_option("--crop-border", args.crop_border,
                   "Pixels shaved from each border before scoring (default: the scale)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   cmd->add_flag("--rgb", args.rgb, "Score all RGB channels instead of Y (BasicSR's --rgb)");
   cmd->add_option("--max-pixels", args.max_pixels,
                   "Refuse images larger than this, from their header: 100M, 1e8, 10000x10000")

@@ -76,10 +76,10 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("--width", args.width,
                   "Output width in pixels (the height keeps the aspect ratio; with "
                   "--height: fit inside both): passes at -s, then an area resize")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->excludes(outscale);
   cmd->add_option("--height", args.height, "Output height in pixels (see --width)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->excludes(outscale);
   cmd->add_flag("-r,--recursive", args.recursive,
                 "Descend into sub-folders; the output folder mirrors the tree");
@@ -109,7 +109,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("-w,--weights", args.weights,
                   "Weights file (default: the bundled FDIWNx<scale>.pt)");
   cmd->add_option("-j,--threads", args.threads, "Threads for the network (0: all cores)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_number())
       ->capture_default_str();
   cmd->add_option("--metadata", args.metadata,
                   "keep: carry EXIF (orientation reset, sizes updated, no thumbnail), the ICC "
@@ -140,7 +140,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
       "writes); each is upscaled and written to -o - in turn (-f: their format)");
   cmd->add_option("--frame-count", args.frame_count,
                   "With --frames: how many frames come (to show the time left)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->needs(frames);
   cmd->footer(kExitCodeHelp);
   return cmd;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "fdiwn/errors.hpp"
@@ -111,6 +112,42 @@ std::string format_bytes(std::size_t bytes) {
     std::snprintf(buf, sizeof buf, "%zu MiB", bytes >> 20);
   }
   return buf;
+}
+
+namespace {
+
+// `text` as a whole as a finite number, or nullopt.
+std::optional<double> whole_number(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+CLI::Validator at_least(double lo, bool inclusive, const std::string& expected,
+                        const std::string& name) {
+  return CLI::Validator(
+      [lo, inclusive, expected](const std::string& text) -> std::string {
+        const auto v = whole_number(text);
+        if (v && (inclusive ? *v >= lo : *v > lo)) return {};
+        return "'" + text + "' is not " + expected;
+      },
+      name);
+}
+
+}  // namespace
+
+CLI::Validator positive_number() {
+  return at_least(0, false, "a number above 0", "POSITIVE");
+}
+
+CLI::Validator non_negative_number() {
+  return at_least(0, true, "a number of 0 or more", "NONNEGATIVE");
 }
 
 CLI::Validator number_in(double lo, double hi) {

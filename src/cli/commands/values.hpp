@@ -31,6 +31,11 @@ std::string format_bytes(std::size_t bytes);
 /// --outscale nan then ran the default scale).
 CLI::Validator number_in(double lo, double hi);
 
+/// A number above 0 (`positive`) or at least 0: CLI::PositiveNumber and
+/// CLI::NonNegativeNumber said "Value 0 not in range 0.000000 to 1797...".
+CLI::Validator positive_number();
+CLI::Validator non_negative_number();
+
 /// Makes every option of `cmd` that takes values refuse an empty one
 /// (`-w "$UNSET"`): read as "not given", it silently ran the default.
 void refuse_empty_values(CLI::App* cmd);
