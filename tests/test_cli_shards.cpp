@@ -156,6 +156,30 @@ TEST_F(BenchShards, MergeRefusesAShardGivenTwice) {
   EXPECT_NE(r.err.find("shard 1/2 is in both"), std::string::npos) << r.err;
 }
 
+TEST_F(BenchShards, MergeRefusesShardsOfDifferentRuns) {
+  // Found by hand: a shard of another folder of the same name, or with its
+  // LR images made instead of read, merged into one table.
+  const auto edited = [&](const std::string& name, const std::string& field,
+                          const std::string& from, const std::string& to) {
+    auto doc = nlohmann::json::parse(read_file(shard_files_[1]));
+    for (auto& image : doc.at("runs").at(0).at("images")) {
+      std::string value = image.at(field).get<std::string>();
+      image[field] = to.empty() ? std::string() : value.replace(value.find(from), from.size(), to);
+    }
+    write_file(dir_.file(name), doc.dump());
+    return dir_.file(name);
+  };
+  for (const auto& [file, reason] : std::vector<std::pair<std::string, std::string>>{
+           {edited("other_hr.json", "hr", "Set5/HR", "Other/HR"), "was scored against"},
+           {edited("made_lr.json", "other", "", ""), "made from its HR image"}}) {
+    SCOPED_TRACE(file);
+    const auto r = run_fdiwn({"bench", "--merge", shard_files_[0], file});
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("results of different runs"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(BenchShards, MergeRefusesSomethingThatIsNotAResult) {
   write_file(dir_.file("other.json"), "{\"hello\": 1}");
   const auto r = run_fdiwn({"bench", "--merge", shard_files_[0], dir_.file("other.json")});

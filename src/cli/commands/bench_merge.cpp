@@ -3,6 +3,7 @@
 #include "cli/commands/bench_merge.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <tuple>
 #include <vector>
@@ -18,6 +19,8 @@
 namespace fdiwn::cli {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 // Results of a bench run are small; anything much larger is not one.
 constexpr std::uint64_t kMaxResultBytes = std::uint64_t{256} << 20;
@@ -65,6 +68,34 @@ void check_shards(const ShardsSeen& seen, const ScoreSet& set) {
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
     throw InvalidArgument("--merge: " + set_label(set) + ": no result for shard(s) " + list +
                           ": the table would cover only part of the set");
+  }
+}
+
+// One run reads a set's HR images from one folder, and its LR (or SR)
+// images from one folder or makes them all: shards that differ there are of
+// different runs, whose union no single run prints (found by hand: shards
+// of two folders both named set4 merged into one table).
+void check_one_source(const ScoreSet& set) {
+  if (set.images.empty()) return;
+  const auto folder = [](const std::string& file) {
+    return fs::path(file).parent_path().lexically_normal().string();
+  };
+  const ImageScore& first = set.images.front();
+  for (const ImageScore& im : set.images) {
+    const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
+      throw InvalidArgument("--merge: " + set_label(set) + ": '" + first.name + "' " + what + " " +
+                            a + ", '" + im.name + "' " + b + ": results of different runs");
+    };
+    if (folder(im.hr) != folder(first.hr)) {
+      differ("was scored against", first.hr, "against " + im.hr);
+    }
+    if (im.other.empty() != first.other.empty() ||
+        (!im.other.empty() && folder(im.other) != folder(first.other))) {
+      const auto source = [](const std::string& other) {
+        return other.empty() ? std::string("made from its HR image") : "read from " + other;
+      };
+      differ("had its low-resolution or SR image", source(first.other), source(im.other));
+    }
   }
 }
 
@@ -130,6 +161,7 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
   for (const Key& key : order) {
     ScoreSet& set = merged[key];
     check_shards(shards[key], set);
+    check_one_source(set);
     std::sort(set.images.begin(), set.images.end(),
               [](const ImageScore& a, const ImageScore& b) { return a.name < b.name; });
     for (size_t i = 1; i < set.images.size(); ++i) {
