@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "fdiwn/errors.hpp"
+#include "fdiwn/files.hpp"
 
 namespace fdiwn::io {
 
@@ -28,11 +29,10 @@ cv::Mat decode_from_memory_file(const std::vector<unsigned char>& bytes, const s
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  for (std::size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("cannot copy the image to a memory file");
-    done += static_cast<std::size_t>(n);
+  try {
+    write_stream(fd, path, bytes);
+  } catch (const FileError& e) {
+    throw ImageError(path, "cannot copy the image to a memory file: " + e.reason());
   }
   const std::string name = "/proc/self/fd/" + std::to_string(fd);
   if (::access(name.c_str(), R_OK) != 0) fail("cannot open the memory file as " + name);

@@ -26,7 +26,7 @@ struct FormatNames {
   const char* write;  // "": not written
 };
 
-// AVIF is written only where libheif has an AV1 encoder (written_names).
+// AVIF is written only where libheif has an AV1 encoder (written()).
 constexpr FormatNames kFormats[] = {
     {"PNG", "png", "png"},
     {"JPEG", "jpg jpeg jpe jfif", "jpg jpeg jpe"},
@@ -43,8 +43,8 @@ constexpr FormatNames kFormats[] = {
 // Formats refused from their content (floating point).
 constexpr const char* kRefusedNames = "hdr pic exr";
 
-const char* written_names(const FormatNames& f) {
-  return std::string(f.name) == "AVIF" && !io::can_encode_avif() ? "" : f.write;
+bool written(const FormatNames& f) {
+  return std::string(f.name) != "AVIF" || io::can_encode_avif();
 }
 
 bool has_word(const char* words, const std::string& word) {
@@ -106,9 +106,8 @@ bool reads_extension(const std::string& ext) {
 }
 
 bool writes_extension(const std::string& ext) {
-  return std::any_of(std::begin(kFormats), std::end(kFormats), [&](const FormatNames& f) {
-    return has_word(f.write, ext) && has_word(written_names(f), ext);
-  });
+  return std::any_of(std::begin(kFormats), std::end(kFormats),
+                     [&](const FormatNames& f) { return has_word(f.write, ext) && written(f); });
 }
 
 }  // namespace io
@@ -127,7 +126,7 @@ std::vector<ImageFormatSupport> image_formats() {
   };
   std::vector<ImageFormatSupport> formats;
   for (const FormatNames& f : kFormats) {
-    formats.push_back({f.name, f.read, written_names(f), library(f.name)});
+    formats.push_back({f.name, f.read, written(f) ? f.write : "", library(f.name)});
   }
   return formats;
 }

@@ -338,6 +338,7 @@ std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string&
   if (ext == "webp")
     params = {cv::IMWRITE_WEBP_QUALITY, options.quality >= 100 ? 101 : options.quality};
   if (ext == "png") params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression};
+  const bool sun_raster = one_of(ext, {"ras", "sr"});
   std::vector<unsigned char> encoded;
   try {
     if (!cv::imencode("." + ext, image, encoded, params)) {
@@ -346,10 +347,10 @@ std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string&
   } catch (const cv::Exception& e) {
     // Sun raster: a temporary file OpenCV could not make ("code").
     const std::string where =
-        one_of(ext, {"ras", "sr"}) ? " (OpenCV encodes it through /tmp, or $OPENCV_TEMP_PATH)" : "";
+        sun_raster ? " (OpenCV encodes it through /tmp, or $OPENCV_TEMP_PATH)" : "";
     throw ImageError(path, "cannot encode the image as " + ext + ": " + e.err + where);
   }
-  if (one_of(ext, {"ras", "sr"})) io::check_sun_raster_size(image, encoded, path);
+  if (sun_raster) io::check_sun_raster_size(image, encoded, path);
   if (metadata != nullptr) embed_metadata(encoded, ext, *metadata, image.size(), notes);
   return encoded;
 }

@@ -211,6 +211,12 @@ void check_output_file_name(const JobRequest& request) {
   }
 }
 
+// The format of an output whose name cannot say it (standard output, a FIFO
+// or /dev/null without an extension): -f, or PNG.
+std::string unnamed_output_format(const JobRequest& request) {
+  return request.format.empty() ? "png" : lower(request.format);
+}
+
 std::string folder_of_file(const std::string& output) {
   const fs::path out(output);
   return out.has_parent_path() ? out.parent_path().string() : ".";
@@ -232,7 +238,7 @@ JobList stream_job(const JobRequest& request) {
   JobList list;
   list.output_folder = ".";
   if (is_stream(request.output)) {
-    job.format = request.format.empty() ? "png" : lower(request.format);
+    job.format = unnamed_output_format(request);
     list.jobs.push_back(job);
     return list;
   }
@@ -292,7 +298,7 @@ JobList list_jobs(const JobRequest& request) {
     std::string format;
     if (extension_of(request.output).empty() &&
         inspect_path(request.output).kind == PathKind::Stream) {
-      format = request.format.empty() ? "png" : lower(request.format);
+      format = unnamed_output_format(request);
     } else {
       check_output_file_name(request);
     }

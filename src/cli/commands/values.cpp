@@ -155,16 +155,8 @@ CLI::Validator number_in(double lo, double hi) {
   range << "[" << lo << " - " << hi << "]";
   return CLI::Validator(
       [lo, hi, range = range.str()](const std::string& text) -> std::string {
-        double v = 0;
-        std::size_t used = 0;
-        try {
-          v = std::stod(text, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != text.size() || !(v >= lo && v <= hi)) {
-          return "Value " + text + " not in range " + range;
-        }
+        const auto v = whole_number(text);
+        if (!v || !(*v >= lo && *v <= hi)) return "Value " + text + " not in range " + range;
         return {};
       },
       "FLOAT in " + range.str());

@@ -1,7 +1,6 @@
 #include "cli/report/library_messages.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
@@ -87,11 +86,9 @@ int original_stderr() {
 }
 
 void write_report(const std::string& path, const std::string& text) {
-  struct stat named {
-  }, captured{};
-  if (g_original != STDERR_FILENO && ::stat(path.c_str(), &named) == 0 &&
-      ::fstat(STDERR_FILENO, &captured) == 0 && named.st_dev == captured.st_dev &&
-      named.st_ino == captured.st_ino) {
+  const auto named = file_id(path), captured = file_id("/proc/self/fd/2");
+  if (g_original != STDERR_FILENO && named && captured && named->device == captured->device &&
+      named->inode == captured->inode) {
     write_stream(g_original, path, std::vector<unsigned char>(text.begin(), text.end()));
     return;
   }
