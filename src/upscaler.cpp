@@ -24,6 +24,13 @@ namespace fdiwn {
 
 namespace {
 
+void check_threads(int threads) {
+  if (threads < 0) {
+    throw InvalidArgument("threads must be 0 (all cores) or positive (got " +
+                          std::to_string(threads) + ")");
+  }
+}
+
 // 16-bit images run on the network's 0..255 range: v16 = v8 * 257.
 constexpr double k16BitPerLevel = 257.0;
 
@@ -165,10 +172,7 @@ Upscaler::Upscaler(const UpscalerOptions& options) : impl_(std::make_unique<Impl
   if (options.scale < 2 || options.scale > 4) {
     throw InvalidArgument("scale must be 2, 3 or 4 (got " + std::to_string(options.scale) + ")");
   }
-  if (options.threads < 0) {
-    throw InvalidArgument("threads must be 0 (all cores) or positive (got " +
-                          std::to_string(options.threads) + ")");
-  }
+  check_threads(options.threads);
   impl_->options = options;
   impl_->weights_path =
       options.weights_path.empty() ? default_weights_path(options.scale) : options.weights_path;
@@ -218,6 +222,16 @@ RunPlan Upscaler::plan(cv::Size size, int channels, Mode mode, bool alpha_varies
 
 void Upscaler::set_memory_budget(std::size_t bytes) {
   impl_->options.memory_budget = bytes;
+}
+
+void Upscaler::release_memory() {
+  if (impl_->engine) impl_->engine->release_memory();
+  impl_->maps_size = cv::Size();
+}
+
+void Upscaler::set_threads(int threads) {
+  check_threads(threads);
+  impl_->options.threads = threads;
 }
 
 int Upscaler::scale() const {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -174,6 +175,64 @@ TEST(Faults, InfinitePsnrIsWrittenAsInfAndMergesBack) {
   const auto merged = run_fdiwn({"bench", "--merge", dir.file("m.json")});
   EXPECT_EQ(merged.exit_code, 0) << merged.err;
   EXPECT_NE(merged.out.find("inf"), std::string::npos) << merged.out;
+}
+
+// Found by hand: a report into a missing folder failed after the whole run.
+TEST(Faults, ReportsIntoAMissingFolderAreRefusedBeforeTheRun) {
+  TempDir dir;
+  image(dir, "H/a.png", 32, 32);
+  const std::string report = dir.file("no/such/m.json");
+  const std::vector<std::vector<std::string>> runs = {
+      {"metrics", "--hr", dir.file("H"), "--sr", dir.file("H"), "-s", "2", "--csv", report},
+      {"bench", "--hr", dir.file("H"), "-s", "2", "--json", report},
+      {"bench", "--speed", "-s", "2", "--sizes", "16x16", "--paths", "engine", "--json", report},
+      {"bench", "--efficiency", "-s", "2", "--sizes", "16x16", "--json", report}};
+  for (const auto& args : runs) {
+    SCOPED_TRACE(args[0] + " " + args[1]);
+    const auto r = run_fdiwn(args);
+    expect_error(r, 2, report + ": its folder " + dir.file("no/such") + " does not exist");
+    EXPECT_EQ(r.out, "");  // nothing was run
+  }
+}
+
+// Found by hand: hand-edited results merged into means of impossible scores.
+TEST(Faults, MergeRefusesValuesThatAreNotScores) {
+  TempDir dir;
+  image(dir, "H/a.png", 32, 32);
+  image(dir, "S/a.png", 32, 32);  // other random pixels
+  ASSERT_EQ(run_fdiwn({"metrics", "--hr", dir.file("H"), "--sr", dir.file("S"), "-s", "2", "--json",
+                       dir.file("m.json")})
+                .exit_code,
+            0);
+  const auto doc = nlohmann::json::parse(read_file(dir.file("m.json")));
+  for (const auto& [field, value, message] :
+       std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"psnr", -3.0, "has PSNR -3.0"},
+           {"ssim", 1.5, "SSIM 1.5"},
+           {"ssim", nullptr, "SSIM null"},
+           {"scale", 7, "a run of scale 7"},
+           {"crop_border", -1, "crop border -1"}}) {
+    SCOPED_TRACE(field + " " + value.dump());
+    nlohmann::json edited = doc;
+    auto& run = edited.at("runs").at(0);
+    (run.contains(field) ? run[field] : run.at("images").at(0)[field]) = value;
+    write_file(dir.file("e.json"), edited.dump());
+    expect_error(run_fdiwn({"bench", "--merge", dir.file("e.json")}), 2, message);
+  }
+}
+
+// Found by hand: merge reads no images, and --csv overwrote one it named.
+TEST(Faults, MergeNeverWritesOverTheImagesScored) {
+  TempDir dir;
+  image(dir, "H/a.png", 32, 32);
+  ASSERT_EQ(run_fdiwn({"metrics", "--hr", dir.file("H"), "--sr", dir.file("H"), "-s", "2", "--json",
+                       dir.file("m.json")})
+                .exit_code,
+            0);
+  const std::string before = read_file(dir.file("H/a.png"));
+  const auto r = run_fdiwn({"bench", "--merge", dir.file("m.json"), "--csv", dir.file("H/a.png")});
+  expect_error(r, 2, dir.file("H/a.png"));
+  EXPECT_EQ(read_file(dir.file("H/a.png")), before);
 }
 
 TEST(Faults, SaveSrOntoAFileIsAUsageError) {

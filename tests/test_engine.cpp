@@ -151,10 +151,10 @@ TEST(Bands, WholeTilesSharedEvenlyBetweenThreads) {
     int threads;
     int64_t rows, bands;
   };
-  // 640x360 on 2 threads: 18 bands of 20 rows (9 each), not 15 of 24; wide
+  // 640x360 on 2 threads: 30 bands of 12 rows (15 each), not 23 of 16; wide
   // images at least 16 rows (1080p: not 8).
   for (const Case& c :
-       {Case{360, 640, 2, 20, 18}, Case{360, 640, 1, 24, 15}, Case{540, 960, 2, 16, 34},
+       {Case{360, 640, 2, 12, 30}, Case{360, 640, 1, 16, 23}, Case{540, 960, 2, 16, 34},
         Case{144, 144, 4, 12, 12}, Case{1080, 1920, 2, 16, 68}}) {
     SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + ", " +
                  std::to_string(c.threads) + " threads");

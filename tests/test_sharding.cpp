@@ -95,6 +95,26 @@ TEST(Sharding, SlurmOutsideAnArrayIsAUsageError) {
   }
 }
 
+TEST(Sharding, SlurmValuesThatAreNotCountsAreNamed) {
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"SLURM_ARRAY_TASK_ID", "abc"},
+                                                        {"SLURM_ARRAY_TASK_STEP", "-2"},
+                                                        {"SLURM_ARRAY_TASK_COUNT", "4x"}}) {
+    SCOPED_TRACE(name + "=" + value);
+    std::map<std::string, std::string> values = {{"SLURM_ARRAY_TASK_ID", "2"},
+                                                 {"SLURM_ARRAY_TASK_MAX", "3"}};
+    values[name] = value;
+    ScopedEnv env(values);
+    try {
+      parse_shard("slurm");
+      FAIL() << "no exception";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(name + " is '" + value + "'"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(Sharding, HashIsFnv1a64) {
   // Published FNV-1a 64-bit values: the hash must never change between
   // versions or machines, or shards of one batch run by two versions would

@@ -91,6 +91,16 @@ TEST(Upscaler, ImagesInARowGiveWhatEachGivesAlone) {
   EXPECT_TRUE(images_match(up.upscale(b, Mode::Whole), b_alone, 0, 1.0)) << "after small";
 }
 
+TEST(Upscaler, ReleasedMemoryIsMappedAgain) {
+  Upscaler up = make_upscaler(2);
+  const cv::Mat lr = sample_lr(2);
+  const cv::Mat first = up.upscale(lr, Mode::Whole);
+  up.release_memory();
+  EXPECT_TRUE(images_match(up.upscale(lr, Mode::Whole), first, 0, 1.0));
+  up.release_memory();
+  up.release_memory();  // nothing kept: nothing to do
+}
+
 TEST(Upscaler, ChopAndWholeAgreeClosely) {
   // The attention uses whole-input statistics, so chop differs, but only
   // slightly on a natural image.
@@ -162,6 +172,25 @@ TEST(Upscaler, SideBySideOnOneThreadEach) {
     EXPECT_EQ(threads_after[i], 3);
     EXPECT_TRUE(images_match(got[i], expected[i], 1, 0.999));
   }
+}
+
+// set_threads changes the calls after it (the benchmark alternates passes on
+// all threads and on one in one process), and the pixels stay the same.
+TEST(Upscaler, SetThreadsChangesLaterCalls) {
+  Upscaler up = make_upscaler(2);
+  const cv::Mat lr = sample_lr(2);
+  cv::Mat got[2];
+  for (const int threads : {2, 1}) {
+    SCOPED_TRACE(std::to_string(threads) + " threads");
+    up.set_threads(threads);
+    EXPECT_EQ(up.threads(), threads);
+    int inside = 0;
+    got[threads - 1] = up.upscale(lr, Mode::Whole, [&](double) { inside = at::get_num_threads(); });
+    EXPECT_EQ(inside, threads);
+  }
+  EXPECT_TRUE(images_match(got[0], got[1], 1, 0.999));
+  EXPECT_THROW(up.set_threads(-1), InvalidArgument);
+  EXPECT_EQ(up.threads(), 1);
 }
 
 TEST(Upscaler, DoesNotTouchItsInput) {

@@ -61,6 +61,12 @@ class Upscaler {
   /// Changes the budget Mode::Auto plans with (bytes; 0: the default), for
   /// callers that hold other images in memory at the same time.
   void set_memory_budget(std::size_t bytes);
+  /// Gives back the feature maps kept from the last call now (the next call
+  /// maps them afresh), for callers that need the memory between images.
+  void release_memory();
+  /// Changes the threads later upscale() calls run on (0: all cores), as
+  /// options().threads. Throws InvalidArgument for a negative count.
+  void set_threads(int threads);
 
   int scale() const;
   /// The threads each upscale() call runs on: options().threads, or all

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "cli/report/printable.hpp"
 #include "fdiwn/errors.hpp"
 
 namespace fdiwn::cli {
@@ -22,6 +23,12 @@ int64_t env_int(const char* name, bool required) {
   const char* v = std::getenv(name);
   int64_t n = 0;
   if (v && parse_int(v, n)) return n;
+  // Found by hand: a value that is set but not a count was reported as not
+  // set (or, for the optional ones, taken as absent).
+  if (v && *v) {
+    throw InvalidArgument(std::string("--shard slurm: ") + name + " is '" + printable(v) +
+                          "', not a whole number of 0 or more");
+  }
   if (required) {
     throw InvalidArgument(std::string("--shard slurm: ") + name +
                           " is not set; is this a Slurm job array task (sbatch --array)?");

@@ -81,6 +81,23 @@ cv::Mat synthetic_image(cv::Size size) {
 
 }  // namespace
 
+namespace {
+
+// The middle value, or the mean of the two middle ones.
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double milliseconds_of(const Upscaler& up, const cv::Mat& img) {
+  const auto start = Clock::now();
+  up.upscale(img, Mode::Whole);
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+}  // namespace
+
 // Child side: one case, result as one JSON line on stdout.
 int run_case_child(const std::string& spec, int repeat, int threads) {
   // The child writes nothing that could be left half done, and its network
@@ -89,41 +106,65 @@ int run_case_child(const std::string& spec, int repeat, int threads) {
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   const auto parts = split(spec, ':');
-  if (parts.size() != 3) throw InvalidArgument("bad --speed-case");
+  if (parts.size() != 3 && parts.size() != 4) throw InvalidArgument("bad --speed-case");
   UpscalerOptions options;
   options.scale = std::stoi(parts[0]);
   options.path = parse_path(parts[2]);
   options.threads = threads;
+  const int paired_threads = parts.size() == 4 ? std::stoi(parts[3]) : 0;
   const cv::Size size = parse_size(parts[1], "--speed-case");
   nlohmann::json out;
   try {
-    const Upscaler up(options);
+    Upscaler up(options);
     up.upscale(synthetic_image({64, 64}), Mode::Whole);  // libraries warm
     const cv::Mat img = synthetic_image(size);
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
     const long loaded_kib = usage.ru_maxrss;
-    std::vector<double> ms;
-    for (int i = 0; i < 1 + repeat; ++i) {
-      const auto start = Clock::now();
-      up.upscale(img, Mode::Whole);
-      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    const auto pass_on = [&](int t) {
+      up.set_threads(t);
+      return milliseconds_of(up, img);
+    };
+    const double first_ms = pass_on(threads);
+    std::vector<double> timed, paired, ratios;
+    const auto add_pair = [&](double own, double other) {
+      paired.push_back(other);
+      ratios.push_back(other / own);
+    };
+    if (repeat == 0) {
+      timed.push_back(first_ms);
+      if (paired_threads > 0) add_pair(first_ms, pass_on(paired_threads));
+    } else {
+      if (paired_threads > 0) pass_on(paired_threads);  // its untimed pass
+      for (int i = 0; i < repeat; ++i) {
+        if (paired_threads == 0) {
+          timed.push_back(pass_on(threads));
+          continue;
+        }
+        // A B, then B A, A B...: neither side always runs second.
+        const bool other_first = i % 2 == 1;
+        const double before = other_first ? pass_on(paired_threads) : 0;
+        timed.push_back(pass_on(threads));
+        add_pair(timed.back(), other_first ? before : pass_on(paired_threads));
+      }
     }
-    std::vector<double> timed(ms.begin() + (repeat > 0 ? 1 : 0), ms.end());
     double sum = 0, sq = 0;
     for (double t : timed) sum += t;
     const double mean = sum / static_cast<double>(timed.size());
     for (double t : timed) sq += (t - mean) * (t - mean);
     const double sd = timed.size() > 1 ? std::sqrt(sq / static_cast<double>(timed.size() - 1)) : 0;
-    std::sort(timed.begin(), timed.end());
-    out = {{"first_ms", ms.front()},
-           {"median_ms", timed[timed.size() / 2]},
+    out = {{"first_ms", first_ms},
+           {"median_ms", median(timed)},
            {"mean_ms", mean},
            {"sd_ms", sd},
            {"loaded_kib", loaded_kib},
            {"macs_per_pixel", up.macs_per_pixel()},
            {"activations_per_pixel", up.activations_per_pixel()},
            {"parameters", up.parameter_count()}};
+    if (paired_threads > 0) {
+      out["paired_median_ms"] = median(paired);
+      out["paired_ratio"] = median(ratios);
+    }
   } catch (const std::exception& e) {
     out = {{"error", e.what()}};
   }
@@ -133,8 +174,9 @@ int run_case_child(const std::string& spec, int repeat, int threads) {
 
 // Parent side: runs `fdiwn bench --speed-case ...` and reads its line.
 CaseResult run_case(const BenchCase& c, int repeat) {
-  const std::string spec = std::to_string(c.scale) + ":" + std::to_string(c.size.width) + "x" +
-                           std::to_string(c.size.height) + ":" + to_string(c.path);
+  std::string spec = std::to_string(c.scale) + ":" + std::to_string(c.size.width) + "x" +
+                     std::to_string(c.size.height) + ":" + to_string(c.path);
+  if (c.paired_threads > 0) spec += ":" + std::to_string(c.paired_threads);
   int pipe_fds[2];
   CaseResult result;
   if (::pipe(pipe_fds) != 0) throw Error("pipe failed");
@@ -192,6 +234,8 @@ CaseResult run_case(const BenchCase& c, int repeat) {
       result.macs_per_pixel = j.at("macs_per_pixel");
       result.activations_per_pixel = j.at("activations_per_pixel");
       result.parameters = j.at("parameters");
+      result.paired_median_ms = j.value("paired_median_ms", 0.0);
+      result.paired_ratio = j.value("paired_ratio", 0.0);
       result.ok = true;
     }
   } catch (const std::exception&) {

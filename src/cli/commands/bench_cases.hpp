@@ -19,6 +19,10 @@ struct BenchCase {
   cv::Size size;
   Path path;
   int threads;  ///< 0: all cores
+  /// Also time passes on this many threads, in the same process, each one
+  /// after or before a pass on `threads` (0: none): a paired measurement,
+  /// so that a slow spell of the machine falls on both.
+  int paired_threads = 0;
 };
 
 struct CaseResult {
@@ -28,6 +32,9 @@ struct CaseResult {
   long peak_kib = 0;              ///< the child's peak resident memory
   long loaded_kib = 0;  ///< its peak before the first pass at this size (libraries, weights)
   int64_t macs_per_pixel = 0, activations_per_pixel = 0, parameters = 0;
+  /// With paired_threads: the median of its passes, and the median of each
+  /// pair's ratio (paired pass / own pass).
+  double paired_median_ms = 0, paired_ratio = 0;
   bool ok = false;
   std::string error;
 };
@@ -37,10 +44,12 @@ std::vector<std::string> split(const std::string& s, char sep);
 cv::Size parse_size(const std::string& s, const std::string& option);
 
 /// Runs one case in a child process: one untimed pass at that size, then
-/// `repeat` timed ones (0: the first pass is the timed one).
+/// `repeat` timed ones (0: the first pass is the timed one). With
+/// paired_threads, each timed pass is paired with one on those threads
+/// (after one untimed), the order alternating from pair to pair.
 CaseResult run_case(const BenchCase& c, int repeat);
-/// The child's side (`--speed-case SCALE:WxH:PATH`): prints its result as
-/// one JSON line on stdout.
+/// The child's side (`--speed-case SCALE:WxH:PATH[:PAIRED_THREADS]`): prints
+/// its result as one JSON line on stdout.
 int run_case_child(const std::string& spec, int repeat, int threads);
 
 /// Wall time of a whole `fdiwn upscale` of a 64x64 image (start-up, weights,

@@ -107,7 +107,6 @@ void check_one_source(const ScoreSet& set) {
 int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring) {
   OutputGuard guard;
   for (const auto& f : files) guard.add_input(f);
-  claim_score_files(guard, scoring);
   using Key = std::tuple<int, std::string, std::string, std::string, bool, bool, int>;
   std::map<Key, ScoreSet> merged;
   std::map<Key, ShardsSeen> shards;
@@ -155,8 +154,14 @@ int run_merge(const std::vector<std::string>& files, const ScoringArgs& scoring)
         into.images.clear();
       }
       into.images.insert(into.images.end(), set.images.begin(), set.images.end());
+      // Found by hand: --csv could name an image the results were scored on.
+      for (const ImageScore& im : set.images) {
+        guard.add_input(im.hr);
+        if (!im.other.empty()) guard.add_input(im.other);
+      }
     }
   }
+  claim_score_files(guard, scoring);
   std::vector<ScoreSet> sets;
   for (const Key& key : order) {
     ScoreSet& set = merged[key];

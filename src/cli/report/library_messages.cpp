@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
 
 namespace fdiwn::cli {
@@ -93,6 +95,23 @@ void write_report(const std::string& path, const std::string& text) {
     return;
   }
   write_file(path, text);
+}
+
+void check_report_path(const std::string& path, const std::string& option) {
+  const PathInfo info = inspect_path(path);
+  if (info.kind == PathKind::Directory || info.kind == PathKind::Unusable) {
+    throw InvalidArgument(option + " " + path + ": " + info.reason);
+  }
+  if (info.kind != PathKind::Missing) return;
+  // Found by hand: a report into a folder that does not exist failed only
+  // after an hour of scoring.
+  std::string folder = std::filesystem::path(path).parent_path().string();
+  if (folder.empty()) folder = ".";
+  const PathInfo parent = inspect_path(folder);
+  if (parent.kind != PathKind::Directory) {
+    throw InvalidArgument(option + " " + path + ": its folder " + folder + " " +
+                          (parent.kind == PathKind::Missing ? "does not exist" : parent.reason));
+  }
 }
 
 }  // namespace fdiwn::cli

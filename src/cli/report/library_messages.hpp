@@ -29,4 +29,9 @@ int original_stderr();
 /// on the original one, where it went into the capture and was lost.
 void write_report(const std::string& path, const std::string& text);
 
+/// Refuses, before any work, a report path that could never be written: a
+/// folder, something unusable, or a file in a folder that does not exist
+/// (InvalidArgument naming `option`).
+void check_report_path(const std::string& path, const std::string& option);
+
 }  // namespace fdiwn::cli

@@ -185,6 +185,11 @@ std::vector<ScoreSet> from_json(const nlohmann::json& doc, const std::string& so
       set.tta = run.at("tta").get<bool>();
       set.y_channel = run.at("channel").get<std::string>() == "y";
       set.crop_border = run.at("crop_border").get<int>();
+      if (set.scale < 2 || set.scale > 4 || set.crop_border < 0) {
+        throw InvalidArgument(source + ": a run of scale " + std::to_string(set.scale) +
+                              " and crop border " + std::to_string(set.crop_border) +
+                              " is not a bench result (scales 2 to 4, a border of 0 or more)");
+      }
       for (const auto& j : run.at("images")) {
         ImageScore r;
         r.name = j.at("name").get<std::string>();
@@ -198,6 +203,12 @@ std::vector<ScoreSet> from_json(const nlohmann::json& doc, const std::string& so
           // Older results wrote an infinite PSNR as null.
           r.psnr = j.at("psnr").is_null() ? INFINITY : number_from(j.at("psnr"));
           r.ssim = number_from(j.at("ssim"));
+          // Found by hand: hand-edited values went into the means.
+          if (!(r.psnr >= 0) || !(r.ssim >= -1 && r.ssim <= 1)) {
+            throw InvalidArgument(source + ": image '" + r.name + "' has PSNR " +
+                                  j.at("psnr").dump() + " and SSIM " + j.at("ssim").dump() +
+                                  ": not scores (PSNR 0 or more, SSIM -1 to 1)");
+          }
         }
         r.seconds = j.value("seconds", -1.0);
         set.images.push_back(std::move(r));

@@ -63,11 +63,7 @@ void claim_score_files(OutputGuard& guard, const ScoringArgs& args) {
        {std::pair{args.csv, "--csv"}, std::pair{args.json, "--json"}}) {
     if (path.empty()) continue;
     guard.claim_or_throw(path, option);
-    // What can never be written is refused now, not after the work.
-    const PathInfo info = inspect_path(path);
-    if (info.kind == PathKind::Directory || info.kind == PathKind::Unusable) {
-      throw InvalidArgument(std::string(option) + " " + path + ": " + info.reason);
-    }
+    check_report_path(path, option);  // what can never be written: now, not after the work
   }
 }
 
