@@ -79,10 +79,6 @@ cv::Mat synthetic_image(cv::Size size) {
   return img;
 }
 
-}  // namespace
-
-namespace {
-
 // The middle value, or the mean of the two middle ones.
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
