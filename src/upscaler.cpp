@@ -225,7 +225,7 @@ void Upscaler::set_memory_budget(std::size_t bytes) {
 }
 
 void Upscaler::release_memory() {
-  if (impl_->engine) impl_->engine->release_memory();
+  if (impl_->engine) impl_->engine->release_memory(/*keep_small=*/false);
   impl_->maps_size = cv::Size();
 }
 

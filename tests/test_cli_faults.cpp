@@ -231,7 +231,7 @@ TEST(Faults, MergeNeverWritesOverTheImagesScored) {
             0);
   const std::string before = read_file(dir.file("H/a.png"));
   const auto r = run_fdiwn({"bench", "--merge", dir.file("m.json"), "--csv", dir.file("H/a.png")});
-  expect_error(r, 2, dir.file("H/a.png"));
+  expect_error(r, 2, "--csv would overwrite the input " + dir.file("H/a.png"));
   EXPECT_EQ(read_file(dir.file("H/a.png")), before);
 }
 

@@ -1,4 +1,7 @@
 // The Upscaler facade: types, sizes, small images, self-ensemble.
+#include <unistd.h>
+
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <thread>
@@ -91,14 +94,31 @@ TEST(Upscaler, ImagesInARowGiveWhatEachGivesAlone) {
   EXPECT_TRUE(images_match(up.upscale(b, Mode::Whole), b_alone, 0, 1.0)) << "after small";
 }
 
-TEST(Upscaler, ReleasedMemoryIsMappedAgain) {
+// Resident memory of this process, in MiB.
+double resident_mib() {
+  long pages = 0, resident = 0;
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return -1;
+  const int read = std::fscanf(f, "%ld %ld", &pages, &resident);
+  std::fclose(f);
+  return read == 2 ? resident * (::sysconf(_SC_PAGESIZE) / 1024.0) / 1024 : -1;
+}
+
+TEST(Upscaler, ReleaseMemoryGivesAllTheMapsBack) {
   Upscaler up = make_upscaler(2);
-  const cv::Mat lr = sample_lr(2);
+  up.upscale(sample_lr(2)(cv::Rect(0, 0, 16, 16)), Mode::Whole);  // libraries, kernels
+  cv::Mat lr;
+  cv::resize(sample_lr(2), lr, cv::Size(512, 512), 0, 0, cv::INTER_CUBIC);
+  const double before = resident_mib();
   const cv::Mat first = up.upscale(lr, Mode::Whole);
+  const double kept = resident_mib();
   up.release_memory();
+  const double released = resident_mib();
+  SCOPED_TRACE("resident MiB: " + std::to_string(before) + " before, " + std::to_string(kept) +
+               " with the maps kept, " + std::to_string(released) + " after release_memory()");
+  EXPECT_GT(kept - before, 200);     // about 1 KB per LR pixel: 256 MiB
+  EXPECT_LT(released - before, 40);  // all of it, not 64 MiB kept
   EXPECT_TRUE(images_match(up.upscale(lr, Mode::Whole), first, 0, 1.0));
-  up.release_memory();
-  up.release_memory();  // nothing kept: nothing to do
 }
 
 TEST(Upscaler, ChopAndWholeAgreeClosely) {

@@ -50,7 +50,8 @@ class Upscaler {
   ///
   /// The engine keeps the memory of its feature maps (up to ~1 KB per LR
   /// pixel) from one call to the next while images keep their size, and
-  /// gives it back when a call brings another size or the Upscaler goes.
+  /// gives it back when a call brings another size, release_memory() is
+  /// called or the Upscaler goes.
   cv::Mat upscale(const cv::Mat& image) const;
   cv::Mat upscale(const cv::Mat& image, Mode mode, const ProgressCallback& progress = {}) const;
 
@@ -61,8 +62,9 @@ class Upscaler {
   /// Changes the budget Mode::Auto plans with (bytes; 0: the default), for
   /// callers that hold other images in memory at the same time.
   void set_memory_budget(std::size_t bytes);
-  /// Gives back the feature maps kept from the last call now (the next call
-  /// maps them afresh), for callers that need the memory between images.
+  /// Gives back all the feature maps kept from the last call now (the next
+  /// call maps them afresh), for callers that need the memory between
+  /// images.
   void release_memory();
   /// Changes the threads later upscale() calls run on (0: all cores), as
   /// options().threads. Throws InvalidArgument for a negative count.

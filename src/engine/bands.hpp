@@ -34,10 +34,11 @@ struct Frame {
   int64_t pixels() const { return height * width; }
 };
 
-/// Bands for an image: about `target_pixels` each (a working set that fits
-/// in L2), at least `min_rows` rows (so that halo rows cost little) unless
-/// the image is smaller, and at least two per thread where the image
-/// allows (so that threads finish together).
+/// Bands for an image: about 10,240 pixels each (a working set near the L2
+/// cache's size), at least 16 rows (so that halo rows cost little; down to 8
+/// where that shares the rows more evenly between threads) unless the image
+/// is smaller, and at least two per thread where the image allows (so that
+/// threads finish together).
 Frame make_frame(int64_t height, int64_t width, int threads);
 
 /// Per-thread scratch memory for the band being worked on: bump allocation,

@@ -162,8 +162,8 @@ Tensor Engine::forward(const Tensor& x, const std::function<void()>& after_group
   return out;
 }
 
-void Engine::release_memory() const {
-  impl_->pool.release(kKeptBetweenImages);
+void Engine::release_memory(bool keep_small) const {
+  impl_->pool.release(keep_small ? kKeptBetweenImages : 0);
 }
 
 const NetworkKernels& Engine::kernels() const {

@@ -36,12 +36,12 @@ class Engine {
   torch::Tensor forward(const torch::Tensor& x,
                         const std::function<void()>& after_group = nullptr) const;
 
-  /// Gives back the feature maps kept for the next image, apart from up to
-  /// 64 MiB of them (a batch of small images of one size then faults in no
-  /// fresh pages after its first; they are dropped before an image of
-  /// another size). More would add to the process's peak while the caller
-  /// decodes, scores or writes between images.
-  void release_memory() const;
+  /// Gives back the feature maps kept for the next image; with `keep_small`,
+  /// apart from up to 64 MiB of them (a batch of small images of one size
+  /// then faults in no fresh pages after its first; they are dropped before
+  /// an image of another size). More would add to the process's peak while
+  /// the caller decodes, scores or writes between images.
+  void release_memory(bool keep_small = true) const;
 
   const NetworkKernels& kernels() const;
 

@@ -108,6 +108,7 @@ int run_case_child(const std::string& spec, int repeat, int threads) {
   options.path = parse_path(parts[2]);
   options.threads = threads;
   const int paired_threads = parts.size() == 4 ? std::stoi(parts[3]) : 0;
+  repeat = std::max(repeat, 0);  // run by hand without --repeat: -1
   const cv::Size size = parse_size(parts[1], "--speed-case");
   nlohmann::json out;
   try {
@@ -129,7 +130,10 @@ int run_case_child(const std::string& spec, int repeat, int threads) {
     };
     if (repeat == 0) {
       timed.push_back(first_ms);
-      if (paired_threads > 0) add_pair(first_ms, pass_on(paired_threads));
+      if (paired_threads > 0) {
+        up.release_memory();  // its first pass on fresh memory too
+        add_pair(first_ms, pass_on(paired_threads));
+      }
     } else {
       if (paired_threads > 0) pass_on(paired_threads);  // its untimed pass
       for (int i = 0; i < repeat; ++i) {

@@ -1,7 +1,8 @@
 // The timed cases of `fdiwn bench --speed` and `--efficiency`: each runs in a
 // child process of its own (`fdiwn bench --speed-case ...`), so that its peak
 // resident memory can be measured (getrusage via wait4) and no case inherits
-// another's caches or memory.
+// another's caches or memory. A case may also time passes on another thread
+// count, paired with its own, in its process (BenchCase::paired_threads).
 #pragma once
 
 #include <cstdint>
@@ -46,7 +47,8 @@ cv::Size parse_size(const std::string& s, const std::string& option);
 /// Runs one case in a child process: one untimed pass at that size, then
 /// `repeat` timed ones (0: the first pass is the timed one). With
 /// paired_threads, each timed pass is paired with one on those threads
-/// (after one untimed), the order alternating from pair to pair.
+/// (after one untimed; with `repeat` 0, the first passes of both, each on
+/// fresh memory), the order alternating from pair to pair.
 CaseResult run_case(const BenchCase& c, int repeat);
 /// The child's side (`--speed-case SCALE:WxH:PATH[:PAIRED_THREADS]`): prints
 /// its result as one JSON line on stdout.

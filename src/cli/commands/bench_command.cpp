@@ -105,7 +105,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   cmd->add_flag("--speed", args.speed,
                 "Instead of scoring: time the engine and plain paths (and the engine on one "
                 "thread) on synthetic images "
-                "(each case in its own process, with its peak memory)");
+                "(each case in its own process, with its peak memory; the engine's one-thread "
+                "passes paired with its all-thread ones there)");
   cmd->add_flag("--efficiency", args.speed_args.efficiency,
                 "Instead of scoring: parameters, multiply-adds, activations, peak memory and "
                 "runtime (mean and spread) of the network on --path, as papers and NTIRE "
@@ -215,7 +216,7 @@ int run_bench(const BenchArgs& args) {
                 set.lr.empty() ? "" : with_set(with_scale(set.lr, scale), set.name),
                 {}};
       std::vector<std::string> unmatched;
-      w.pairs = pair_images(w.hr_dir, w.lr_dir, scale, &unmatched);
+      w.pairs = pair_images(w.hr_dir, w.lr_dir, &unmatched);
       for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
       if (!shard.all()) {
         const size_t total = keep_shard(

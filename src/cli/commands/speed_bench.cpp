@@ -78,11 +78,14 @@ int run_speed(const SpeedArgs& args) {
   if (sizes.empty() || paths.empty()) throw InvalidArgument("--sizes and --paths cannot be empty");
 
   const int threads = args.threads > 0 ? args.threads : default_thread_count();
+  const bool paired =
+      threads > 1 && std::find(paths.begin(), paths.end(), Path::Engine) != paths.end();
   std::printf(
       "LibTorch %s, OpenCV %s, %d threads; whole-image passes on synthetic images, "
-      "each case in its own process (the engine on 1 thread in the one on all threads, their "
-      "passes alternating); timed: %d pass%s after one at that size\n",
-      torch_version().c_str(), opencv_version().c_str(), threads, repeat, repeat == 1 ? "" : "es");
+      "each case in its own process%s; timed: %d pass%s after one at that size\n",
+      torch_version().c_str(), opencv_version().c_str(), threads,
+      paired ? " (the engine on 1 thread in the one on all threads, their passes paired)" : "",
+      repeat, repeat == 1 ? "" : "es");
   std::printf("%-5s %-10s %-7s %7s %10s %10s %8s %8s %9s %8s %8s\n", "scale", "LR size", "path",
               "threads", "first ms", "median ms", "us/px", "GFLOP/s", "peak MiB", "vs plain",
               "vs 1 thr");
@@ -115,7 +118,7 @@ int run_speed(const SpeedArgs& args) {
           std::snprintf(vs_one, sizeof vs_one, "%.2fx", r.paired_ratio);
           nlohmann::json row = print_row({scale, size, path, c.paired_threads}, r,
                                          r.paired_median_ms, false, "", vs_one);
-          row["timed_beside_threads"] = threads;
+          row["paired_with_threads"] = threads;
           row["vs_one_thread"] = r.paired_ratio;
           rows.push_back(row);
         }

@@ -1,6 +1,8 @@
-// `fdiwn bench --speed`: times the engine and the plain path side by side,
-// and the engine on one thread against all of them, on synthetic inputs, each case in a child
-// process of its own so that its peak resident memory can be measured (getrusage via wait4).
+// `fdiwn bench --speed`: times the engine and the plain path side by side
+// on synthetic inputs, each case in a child process of its own so that its
+// peak resident memory can be measured (getrusage via wait4), and the engine
+// on one thread against all of them: one-thread passes paired with the
+// all-thread ones in that case's process (bench_cases.hpp).
 #pragma once
 
 #include <string>

@@ -16,16 +16,12 @@ namespace fdiwn::cli {
 
 namespace fs = std::filesystem;
 
-std::string pairing_key(const std::string& stem, int scale) {
-  // Trailing markers, removed one at a time until none is left. A scale
-  // marker only for the scale scored (found by hand: "frame2x3" paired with
-  // "frame2" at x2).
-  static const std::regex kind("[_-](hr|lr|lrbi|sr|bi|bd|dn|gt)$", std::regex::icase);
-  const std::string n = std::to_string(scale);
-  const std::regex markers[] = {
-      kind,
-      std::regex("[_-]?x" + n + "$", std::regex::icase),
-      std::regex("[_-]srf[_-]?" + n + "$", std::regex::icase),
+std::string pairing_key(const std::string& stem) {
+  // Trailing markers, removed one at a time until none is left.
+  static const std::regex markers[] = {
+      std::regex("[_-](hr|lr|lrbi|sr|bi|bd|dn|gt)$", std::regex::icase),
+      std::regex("[_-]?x[1-8]$", std::regex::icase),
+      std::regex("[_-]srf[_-]?[1-8]$", std::regex::icase),
   };
   std::string key = stem;
   for (bool changed = true; changed;) {
@@ -66,10 +62,10 @@ std::vector<std::string> list_images(const std::string& dir) {
 
 namespace {
 
-std::map<std::string, std::string> by_key(const std::string& dir, int scale) {
+std::map<std::string, std::string> by_key(const std::string& dir) {
   std::map<std::string, std::string> keyed;
   for (const auto& f : list_images(dir)) {
-    const std::string key = pairing_key(fs::path(f).stem().string(), scale);
+    const std::string key = pairing_key(fs::path(f).stem().string());
     auto [it, fresh] = keyed.emplace(key, f);
     if (!fresh) {
       throw InvalidArgument(f + " and " + it->second + " both pair as '" + key +
@@ -82,16 +78,15 @@ std::map<std::string, std::string> by_key(const std::string& dir, int scale) {
 }  // namespace
 
 std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string& other_dir,
-                                   int scale, std::vector<std::string>* unmatched,
-                                   Unpaired unpaired) {
-  const auto hr = by_key(hr_dir, scale);
+                                   std::vector<std::string>* unmatched, Unpaired unpaired) {
+  const auto hr = by_key(hr_dir);
   if (hr.empty()) throw InvalidArgument(hr_dir + ": no images");
   std::vector<ImagePair> pairs;
   if (other_dir.empty()) {
     for (const auto& [key, path] : hr) pairs.push_back({key, path, ""});
     return pairs;
   }
-  auto other = by_key(other_dir, scale);
+  auto other = by_key(other_dir);
   std::vector<std::string> missing;
   for (const auto& [key, path] : hr) {
     auto it = other.find(key);

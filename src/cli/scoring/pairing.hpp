@@ -14,9 +14,8 @@ struct ImagePair {
   std::string other;  ///< the LR or SR image; empty when there is no second folder
 };
 
-/// At scale 2: "baby_HR_x2" -> "baby", "img_001_SRF_2_LR" -> "img_001",
-/// "bird" -> "bird"; a marker of another scale stays ("frame_x3").
-std::string pairing_key(const std::string& stem, int scale);
+/// "baby_HR_x2" -> "baby", "img_001_SRF_4_LR" -> "img_001", "bird" -> "bird".
+std::string pairing_key(const std::string& stem);
 
 /// Image files of a folder (by extension, not recursive, sorted). Throws
 /// InvalidArgument if it is not a folder.
@@ -29,12 +28,12 @@ enum class Unpaired {
 };
 
 /// Pairs every image of `hr_dir` with the image of `other_dir` that has the
-/// same key at `scale` (or with nothing when `other_dir` is empty). Throws
+/// same key (or with nothing when `other_dir` is empty). Throws
 /// InvalidArgument (naming the files) if two images of one folder share a
 /// key, or an HR image has no partner and `unpaired` is Refuse. Partners
 /// without an HR image are returned in `unmatched`.
 std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string& other_dir,
-                                   int scale, std::vector<std::string>* unmatched = nullptr,
+                                   std::vector<std::string>* unmatched = nullptr,
                                    Unpaired unpaired = Unpaired::Refuse);
 
 /// Replaces "{scale}" in a folder argument (data sets keep one folder per
