@@ -137,15 +137,13 @@ int run_case_child(const std::string& spec, int repeat, int threads) {
     } else {
       if (paired_threads > 0) pass_on(paired_threads);  // its untimed pass
       for (int i = 0; i < repeat; ++i) {
-        if (paired_threads == 0) {
-          timed.push_back(pass_on(threads));
-          continue;
-        }
         // A B, then B A, A B...: neither side always runs second.
-        const bool other_first = i % 2 == 1;
+        const bool other_first = paired_threads > 0 && i % 2 == 1;
         const double before = other_first ? pass_on(paired_threads) : 0;
         timed.push_back(pass_on(threads));
-        add_pair(timed.back(), other_first ? before : pass_on(paired_threads));
+        if (paired_threads > 0) {
+          add_pair(timed.back(), other_first ? before : pass_on(paired_threads));
+        }
       }
     }
     double sum = 0, sq = 0;

@@ -99,7 +99,7 @@ int run_speed(const SpeedArgs& args) {
       double plain_ms = 0;
       for (Path path : paths) {
         BenchCase c{scale, size, path, threads};
-        if (path == Path::Engine && threads > 1) c.paired_threads = 1;
+        if (path == Path::Engine && paired) c.paired_threads = 1;
         const CaseResult r = run_case(c, repeat);
         if (!r.ok) {
           std::printf("x%-4d %-10s %-7s %7d failed: %s\n", scale, size_text(size).c_str(),
