@@ -15,6 +15,7 @@
 #include "engine/pixel_ops.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
+#include "simd_levels.hpp"
 #include "test_support.hpp"
 
 namespace fdiwn::test {
@@ -92,7 +93,7 @@ TEST(Engine, AbandonsAPassWhenTheCallbackThrows) {
   EXPECT_LT((again - c.model->forward(x)).abs().max().item<double>(), 2e-3);
 }
 
-// The dispatched attention apply (AVX-512 by hand where the CPU has it)
+// The attention apply on each instruction set this CPU has (AVX-512, AVX2)
 // against the portable one: gates of both kinds, with and without the input
 // term, with the leaky ReLU, into a slice of a wider map.
 TEST(PixelOps, AttendEqualsThePortableVersion) {
@@ -107,15 +108,19 @@ TEST(PixelOps, AttendEqualsThePortableVersion) {
   for (const bool with_x : {false, true}) {
     for (const float slope : {1.0f, 0.05f}) {
       SCOPED_TRACE(std::string(with_x ? "with x" : "no x") + ", slope " + std::to_string(slope));
-      auto fast = torch::zeros({count, 48}), portable = torch::zeros({count, 48});
+      auto portable = torch::zeros({count, 48});
       const float* xp = with_x ? x.data_ptr<float>() : nullptr;
-      engine::ops::attend(t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope, fast.data_ptr<float>(), 48,
-                          count);
       engine::ops::attend_portable(t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope,
                                    portable.data_ptr<float>(), 48, count);
-      EXPECT_LT((fast - portable).abs().max().item<double>(), 1e-5);
-      // The other half of the wider map is untouched.
-      EXPECT_EQ(fast.narrow(1, 24, 24).abs().max().item<double>(), 0.0);
+      for (const engine::Simd simd : runnable_simd()) {
+        SCOPED_TRACE(simd_name(simd));
+        auto fast = torch::zeros({count, 48});
+        engine::ops::attend_with(simd, t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope,
+                                 fast.data_ptr<float>(), 48, count);
+        EXPECT_LT((fast - portable).abs().max().item<double>(), 1e-5);
+        // The other half of the wider map is untouched.
+        EXPECT_EQ(fast.narrow(1, 24, 24).abs().max().item<double>(), 0.0);
+      }
     }
   }
 }

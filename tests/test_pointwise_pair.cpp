@@ -1,9 +1,10 @@
-// The fused 1x1 pair against LibTorch's two conv2d with a ReLU between: the
+// The fused 1x1 pair (AVX-512 and AVX2, each the CPU runs) against
+// LibTorch's two conv2d with a ReLU between: the
 // network's three shapes, counts of one pixel, less than a block, exactly a
 // block, not a multiple of it and many blocks, with and without biases; that
 // the compiled network runs every WIRW/WCRW body through it; and that a body
 // gives the same bands with it as through oneDNN's two kernels (the path of
-// CPUs without AVX-512, which this one would otherwise never run).
+// CPUs without AVX2, which this one would otherwise never run).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include "engine/pointwise_pair.hpp"
 #include "fdiwn/model.hpp"
 #include "fdiwn/weights.hpp"
+#include "simd_levels.hpp"
 #include "test_support.hpp"
 
 namespace fdiwn::test {
@@ -44,26 +46,30 @@ void check(const Case& c) {
                         .t()
                         .contiguous();
   const auto src = x.squeeze(0).squeeze(1).t().contiguous();
-  const PointwisePair pair(w1.data_ptr<float>(), c.bias ? b1.data_ptr<float>() : nullptr,
-                           w2.data_ptr<float>(), c.bias ? b2.data_ptr<float>() : nullptr, c.in,
-                           c.wide, c.out);
-  constexpr int64_t kGuard = 9;  // pixels after the end, which must stay as they were
-  auto dst = torch::full({c.count + kGuard, c.out}, 1e30);
-  pair.pixels(src.data_ptr<float>(), c.count, dst.data_ptr<float>());
-  const auto got = dst.narrow(0, 0, c.count);
-  const double err = (got - want).abs().max().item<double>();
   const double mag = want.abs().max().item<double>();
-  EXPECT_LE(err, 1e-4 * std::max(1.0, mag)) << "largest error " << err << " of " << mag;
-  EXPECT_TRUE(dst.narrow(0, c.count, kGuard).eq(1e30).all().item<bool>())
-      << "wrote past the last pixel";
+  for (const engine::Simd simd : runnable_simd()) {
+    SCOPED_TRACE(simd_name(simd));
+    const PointwisePair pair(w1.data_ptr<float>(), c.bias ? b1.data_ptr<float>() : nullptr,
+                             w2.data_ptr<float>(), c.bias ? b2.data_ptr<float>() : nullptr, c.in,
+                             c.wide, c.out, simd);
+    constexpr int64_t kGuard = 9;  // pixels after the end, which must stay as they were
+    auto dst = torch::full({c.count + kGuard, c.out}, 1e30);
+    pair.pixels(src.data_ptr<float>(), c.count, dst.data_ptr<float>());
+    const auto got = dst.narrow(0, 0, c.count);
+    const double err = (got - want).abs().max().item<double>();
+    EXPECT_LE(err, 1e-4 * std::max(1.0, mag)) << "largest error " << err << " of " << mag;
+    EXPECT_TRUE(dst.narrow(0, c.count, kGuard).eq(1e30).all().item<bool>())
+        << "wrote past the last pixel";
+  }
 }
 
-// Without AVX-512 the engine runs the pair through oneDNN (the engine and
-// parity tests); here the kernel itself can only be run where it exists.
+// Without AVX2 the engine runs the pair through oneDNN (the engine and
+// parity tests); here the kernels can only be run where they exist.
 bool runnable() {
 #if defined(__x86_64__)
   EXPECT_EQ(PointwisePair::available(),
-            __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"));
+            (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) ||
+                (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")));
 #endif
   return PointwisePair::available();
 }
@@ -73,7 +79,7 @@ const Case kShapes[] = {{24, 48, 12, 0}, {12, 48, 12, 0}, {48, 96, 24, 0}};
 
 TEST(PointwisePair, NetworkShapesEveryCount) {
   if (!runnable()) return;
-  // 8 pixels a block: one pixel, less than a block, one block, a block and
+  // 8 pixels a block on AVX-512, 4 on AVX2: one pixel, less than a block, one block, a block and
   // a bit, not a multiple, a band's worth.
   for (const Case& s : kShapes) {
     for (int64_t count : {1, 3, 7, 8, 9, 15, 16, 29, 640, 2053}) {

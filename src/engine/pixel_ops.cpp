@@ -2,13 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
-#include "engine/simd_exp.hpp"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define FDIWN_HAVE_AVX512_ATTEND 1
-#endif
+#include "engine/simd.hpp"
 
 // Hot loops are compiled for AVX-512, AVX2 (+FMA) and baseline x86-64 and
 // picked at load time, so one portable binary uses the wide units where the
@@ -116,34 +112,32 @@ void attend_portable(const float* t, const Gates& gates, float body_scale, const
 
 namespace {
 
-#ifdef FDIWN_HAVE_AVX512_ATTEND
+#ifdef FDIWN_HAVE_SIMD_KERNELS
 // attend() with AVX-512 by hand: the 2-group channel shuffle is two lane
 // permutations of the pixel's 24 values (compilers turn it into scalar
 // moves), and everything after it is computed in output order, with the
 // gates permuted once.
 
 // scale * v * sigmoid(a * v + b).
-__attribute__((target("avx512f"))) inline __m512 gated512(__m512 v, __m512 a, __m512 b,
-                                                          __m512 scale) {
-  const __m512 sig = simd::sigmoid512(_mm512_fmadd_ps(a, v, b));
+FDIWN_X512 inline __m512 gated512(__m512 v, __m512 a, __m512 b, __m512 scale) {
+  const __m512 sig = x512::sigmoid(_mm512_fmadd_ps(a, v, b));
   return _mm512_mul_ps(scale, _mm512_mul_ps(v, sig));
 }
 
 // Lanes 0-7 of `a` then lanes 0-7 of `b`.
-__attribute__((target("avx512f"))) inline __m512 both_halves(__m512 a, __m512 b) {
+FDIWN_X512 inline __m512 both_halves(__m512 a, __m512 b) {
   return _mm512_shuffle_f32x4(a, b, 0x44);
 }
 
 // The leaky ReLU (none with slope 1).
-__attribute__((target("avx512f"))) inline __m512 leaky512(__m512 z, __m512 sl, float slope) {
+FDIWN_X512 inline __m512 leaky512(__m512 z, __m512 sl, float slope) {
   if (slope == 1.0f) return z;
   return _mm512_mask_mul_ps(z, _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_LT_OQ), z, sl);
 }
 
-__attribute__((target("avx512f"))) void attend_avx512(const float* t, const Gates& gates,
-                                                      float body_scale, const float* x,
-                                                      float x_scale, float slope, float* y,
-                                                      int64_t y_stride, int64_t count) {
+FDIWN_X512 void attend_avx512(const float* t, const Gates& gates, float body_scale, const float* x,
+                              float x_scale, float slope, float* y, int64_t y_stride,
+                              int64_t count) {
   // Output channel 2j is input channel j, 2j+1 is 12+j. Sources: `lo` holds
   // input channels 0..15, `hi` 8..23 (index 16 + m is hi's lane m).
   alignas(64) int32_t idx1[16], idx2[16];
@@ -201,18 +195,69 @@ __attribute__((target("avx512f"))) void attend_avx512(const float* t, const Gate
     }
   }
 }
+
+// attend() with AVX2, one pixel (three 8-lane vectors) at a time: gated in
+// input order, then shuffled by interleaving 4-channel quarters (output
+// 8k..8k+7 is inputs 4k..4k+3 with 12+4k..15+4k).
+FDIWN_X256 inline __m256 interleave(__m128 a, __m128 b) {
+  return _mm256_set_m128(_mm_unpackhi_ps(a, b), _mm_unpacklo_ps(a, b));
+}
+
+FDIWN_X256 void attend_avx2(const float* t, const Gates& gates, float body_scale, const float* x,
+                            float x_scale, float slope, float* y, int64_t y_stride, int64_t count) {
+  __m256 ga[3], gb[3];
+  for (int k = 0; k < 3; ++k) {
+    ga[k] = _mm256_loadu_ps(gates.a.data() + 8 * k);
+    gb[k] = _mm256_loadu_ps(gates.b.data() + 8 * k);
+  }
+  const __m256 bs = _mm256_set1_ps(body_scale), xs = _mm256_set1_ps(x_scale);
+  const __m256 sl = _mm256_set1_ps(slope), zero = _mm256_setzero_ps();
+  for (int64_t i = 0; i < count; ++i) {
+    const float* p = t + i * kC;
+    __m256 g[3];
+    for (int k = 0; k < 3; ++k) {
+      const __m256 v = _mm256_loadu_ps(p + 8 * k);
+      g[k] = _mm256_mul_ps(v, x256::sigmoid(_mm256_fmadd_ps(ga[k], v, gb[k])));
+    }
+    const __m128 q[6] = {_mm256_castps256_ps128(g[0]), _mm256_extractf128_ps(g[0], 1),
+                         _mm256_castps256_ps128(g[1]), _mm256_extractf128_ps(g[1], 1),
+                         _mm256_castps256_ps128(g[2]), _mm256_extractf128_ps(g[2], 1)};
+    __m256 z[3] = {interleave(q[0], q[3]), interleave(q[1], q[4]), interleave(q[2], q[5])};
+    float* o = y + i * y_stride;
+    for (int k = 0; k < 3; ++k) {
+      z[k] = _mm256_mul_ps(bs, z[k]);
+      if (x) z[k] = _mm256_fmadd_ps(xs, _mm256_loadu_ps(x + i * kC + 8 * k), z[k]);
+      if (slope != 1.0f) {
+        z[k] =
+            _mm256_blendv_ps(z[k], _mm256_mul_ps(z[k], sl), _mm256_cmp_ps(z[k], zero, _CMP_LT_OQ));
+      }
+      _mm256_storeu_ps(o + 8 * k, z[k]);
+    }
+  }
+}
 #endif
 
 }  // namespace
 
 void attend(const float* t, const Gates& gates, float body_scale, const float* x, float x_scale,
             float slope, float* y, int64_t y_stride, int64_t count) {
-#ifdef FDIWN_HAVE_AVX512_ATTEND
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512) {
-    attend_avx512(t, gates, body_scale, x, x_scale, slope, y, y_stride, count);
-    return;
+  attend_with(simd_level(), t, gates, body_scale, x, x_scale, slope, y, y_stride, count);
+}
+
+void attend_with(Simd simd, const float* t, const Gates& gates, float body_scale, const float* x,
+                 float x_scale, float slope, float* y, int64_t y_stride, int64_t count) {
+#ifdef FDIWN_HAVE_SIMD_KERNELS
+  if (!simd_runs(simd) && simd != Simd::None) {
+    throw std::logic_error("attend: this CPU lacks the instructions");
   }
+  if (simd == Simd::Avx512) {
+    return attend_avx512(t, gates, body_scale, x, x_scale, slope, y, y_stride, count);
+  }
+  if (simd == Simd::Avx2) {
+    return attend_avx2(t, gates, body_scale, x, x_scale, slope, y, y_stride, count);
+  }
+#else
+  (void)simd;
 #endif
   attend_portable(t, gates, body_scale, x, x_scale, slope, y, y_stride, count);
 }

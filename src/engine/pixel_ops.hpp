@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdint>
 
+#include "engine/simd.hpp"
+
 namespace fdiwn::engine {
 
 inline constexpr int kC = 24;
@@ -35,8 +37,11 @@ void accumulate_stats(const float* p, int64_t count, int channels, double* sum, 
 /// `y_stride` floats apart (a slice of a wider map).
 void attend(const float* t, const Gates& gates, float body_scale, const float* x, float x_scale,
             float slope, float* y, int64_t y_stride, int64_t count);
-/// attend() without hand-written SIMD: the fallback on CPUs without
-/// AVX-512, and the reference its fast version is tested against.
+/// attend() on the kernels of `simd` (the tests run each this CPU has).
+void attend_with(Simd simd, const float* t, const Gates& gates, float body_scale, const float* x,
+                 float x_scale, float slope, float* y, int64_t y_stride, int64_t count);
+/// attend() without hand-written SIMD: the fallback on CPUs without AVX2,
+/// and the reference its fast versions are tested against.
 void attend_portable(const float* t, const Gates& gates, float body_scale, const float* x,
                      float x_scale, float slope, float* y, int64_t y_stride, int64_t count);
 

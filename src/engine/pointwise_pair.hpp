@@ -5,21 +5,23 @@
 // into a library per run. Through oneDNN the pair is two calls per run, with
 // the intermediate written out and read back between them.
 //
-// Hand-written for AVX-512 (vectors over the output channels of a pixel, as
-// in winograd.cpp); the engine uses it where the CPU has AVX-512F and VL and
-// the shape is one of the network's, and oneDNN's two kernels everywhere
-// else.
+// Hand-written for AVX-512 and for AVX2 (vectors over the output channels
+// of a pixel, as in winograd.cpp; one source, pointwise_kernels.inc); the
+// engine uses it where the CPU has either and the shape is one of the
+// network's, and oneDNN's two kernels everywhere else.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "engine/simd.hpp"
+
 namespace fdiwn::engine {
 
 class PointwisePair {
  public:
-  /// Whether this process can use it: the CPU has AVX-512F and VL (and the
-  /// build has the kernels).
+  /// Whether this process can use it: the CPU has AVX-512F and VL, or AVX2
+  /// and FMA (and the build has the kernels).
   static bool available();
   /// Whether it takes a pair of this shape (in -> wide -> out): the
   /// network's three, 24 -> 48 -> 12 (WIRW), 12 -> 48 -> 12 (WCRW of the
@@ -27,9 +29,10 @@ class PointwisePair {
   static bool suits(int64_t in, int64_t wide, int64_t out);
 
   /// w1: wide x in, b1: wide values or null; w2: out x wide, b2: out values
-  /// or null (the convolutions' weights, contiguous, 1x1 dropped).
+  /// or null (the convolutions' weights, contiguous, 1x1 dropped); `simd`:
+  /// the kernels' instruction set (the tests run each this CPU has).
   PointwisePair(const float* w1, const float* b1, const float* w2, const float* b2, int64_t in,
-                int64_t wide, int64_t out);
+                int64_t wide, int64_t out, Simd simd = simd_level());
 
   /// dst = W2 relu(W1 src + b1) + b2 on `count` consecutive channels-last
   /// pixels (src: count x in, dst: count x out; not overlapping).
@@ -41,6 +44,7 @@ class PointwisePair {
 
  private:
   int64_t in_, wide_, out_, out_pad_;
+  Simd simd_;
   std::vector<float> w1_;  // in x wide: W1 transposed, a row per input channel
   std::vector<float> b1_;  // wide
   std::vector<float> w2_;  // wide x out_pad_: W2 transposed, zero padded

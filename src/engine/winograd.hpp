@@ -8,31 +8,34 @@
 // so it rounds a little more (relative errors of a few 1e-6: the network's
 // output, 0-255, stays within 0.002 of the authors', tests/test_unit_parity.cpp).
 //
-// Hand-written for AVX-512 (vectors over the channels of a pixel, as the
-// engine's channels-last bands hold them, with the bias and the activation
-// applied as the outputs are written); ConvKernel uses it for dense and
-// grouped 3x3 kernels where the CPU has AVX-512F and VL, and oneDNN's direct
-// kernels everywhere else.
+// Hand-written for AVX-512 and for AVX2 (vectors over the channels of a
+// pixel, as the engine's channels-last bands hold them, with the bias and
+// the activation applied as the outputs are written; one source,
+// winograd_kernels.inc); ConvKernel uses it for dense and grouped 3x3
+// kernels where the CPU has either, and oneDNN's direct kernels elsewhere.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "engine/conv_kernel.hpp"
+#include "engine/simd.hpp"
 
 namespace fdiwn::engine {
 
 class Winograd3x3 {
  public:
-  /// Whether this process can use it: the CPU has AVX-512F and VL (and the build
-  /// has the kernels).
+  /// Whether this process can use it: the CPU has AVX-512F and VL, or AVX2
+  /// and FMA (and the build has the kernels).
   static bool available();
   /// Whether it takes a kernel of this shape (groups 1): up to 64 channels
   /// in and out, and enough of them that the transforms pay.
   static bool suits(int64_t in, int64_t out);
 
-  /// weight: out x in x 3 x 3, contiguous; bias: `out` values or null.
-  Winograd3x3(const float* weight, const float* bias, int64_t in, int64_t out, PostOp post);
+  /// weight: out x in x 3 x 3, contiguous; bias: `out` values or null;
+  /// `simd`: the kernels' instruction set (the tests run each this CPU has).
+  Winograd3x3(const float* weight, const float* bias, int64_t in, int64_t out, PostOp post,
+              Simd simd = simd_level());
 
   /// As ConvKernel::rows: output rows out_lo..out_hi of an image `height` x
   /// `width` from input rows in_lo..in_hi (dense NHWC), zero padding at the
@@ -43,6 +46,7 @@ class Winograd3x3 {
  private:
   int64_t in_, out_, out_vectors_;
   PostOp post_;
+  Simd simd_;
   std::vector<float> u_;     // 36 x in x (16 * out_vectors_): G g G^T
   std::vector<float> bias_;  // 16 * out_vectors_, zero padded
 };
