@@ -100,26 +100,31 @@ TEST(PixelOps, AttendEqualsThePortableVersion) {
   torch::manual_seed(3);
   const int64_t count = 37;
   const auto t = torch::randn({count, 24}) * 4, x = torch::randn({count, 24});
-  engine::Gates g;
-  for (int c = 0; c < 24; ++c) {
-    g.a[c] = c % 4 < 2 ? 0.0f : 0.3f * static_cast<float>(c % 5) - 0.5f;
-    g.b[c] = 0.1f * static_cast<float>(c) - 1.0f;
-  }
-  for (const bool with_x : {false, true}) {
-    for (const float slope : {1.0f, 0.05f}) {
-      SCOPED_TRACE(std::string(with_x ? "with x" : "no x") + ", slope " + std::to_string(slope));
-      auto portable = torch::zeros({count, 48});
-      const float* xp = with_x ? x.data_ptr<float>() : nullptr;
-      engine::ops::attend_portable(t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope,
-                                   portable.data_ptr<float>(), 48, count);
-      for (const engine::Simd simd : runnable_simd()) {
-        SCOPED_TRACE(simd_name(simd));
-        auto fast = torch::zeros({count, 48});
-        engine::ops::attend_with(simd, t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope,
-                                 fast.data_ptr<float>(), 48, count);
-        EXPECT_LT((fast - portable).abs().max().item<double>(), 1e-5);
-        // The other half of the wider map is untouched.
-        EXPECT_EQ(fast.narrow(1, 24, 24).abs().max().item<double>(), 0.0);
+  // The network's layout (channel gates on channels 4m and 4m+1, which the
+  // AVX2 kernel computes once), and spatial gates everywhere.
+  for (const bool layout : {true, false}) {
+    engine::Gates g;
+    for (int c = 0; c < 24; ++c) {
+      g.a[c] = layout && c % 4 < 2 ? 0.0f : 0.3f * static_cast<float>(c % 5) - 0.55f;
+      g.b[c] = 0.1f * static_cast<float>(c) - 1.0f;
+    }
+    for (const bool with_x : {false, true}) {
+      for (const float slope : {1.0f, 0.05f}) {
+        SCOPED_TRACE(std::string(layout ? "network's gates, " : "spatial gates, ") +
+                     (with_x ? "with x" : "no x") + ", slope " + std::to_string(slope));
+        auto portable = torch::zeros({count, 48});
+        const float* xp = with_x ? x.data_ptr<float>() : nullptr;
+        engine::ops::attend_portable(t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope,
+                                     portable.data_ptr<float>(), 48, count);
+        for (const engine::Simd simd : runnable_simd()) {
+          SCOPED_TRACE(simd_name(simd));
+          auto fast = torch::zeros({count, 48});
+          engine::ops::attend_with(simd, t.data_ptr<float>(), g, 0.7f, xp, 1.3f, slope,
+                                   fast.data_ptr<float>(), 48, count);
+          EXPECT_LT((fast - portable).abs().max().item<double>(), 1e-5);
+          // The other half of the wider map is untouched.
+          EXPECT_EQ(fast.narrow(1, 24, 24).abs().max().item<double>(), 0.0);
+        }
       }
     }
   }

@@ -196,43 +196,88 @@ FDIWN_X512 void attend_avx512(const float* t, const Gates& gates, float body_sca
   }
 }
 
-// attend() with AVX2, one pixel (three 8-lane vectors) at a time: gated in
-// input order, then shuffled by interleaving 4-channel quarters (output
-// 8k..8k+7 is inputs 4k..4k+3 with 12+4k..15+4k).
+// attend() with AVX2 on three 8-lane vectors a pixel: gated in input order,
+// then shuffled by interleaving 4-channel quarters (output 8k..8k+7 is
+// inputs 4k..4k+3 with 12+4k..15+4k).
 FDIWN_X256 inline __m256 interleave(__m128 a, __m128 b) {
   return _mm256_set_m128(_mm_unpackhi_ps(a, b), _mm_unpacklo_ps(a, b));
 }
 
+// The gated pixel g (input order) shuffled, scaled, plus x, activated, at o.
+FDIWN_X256 inline void put_avx2(const __m256 (&g)[3], __m256 bs, const float* x, __m256 xs,
+                                float slope, __m256 sl, float* o) {
+  const __m128 q[6] = {_mm256_castps256_ps128(g[0]), _mm256_extractf128_ps(g[0], 1),
+                       _mm256_castps256_ps128(g[1]), _mm256_extractf128_ps(g[1], 1),
+                       _mm256_castps256_ps128(g[2]), _mm256_extractf128_ps(g[2], 1)};
+  __m256 z[3] = {interleave(q[0], q[3]), interleave(q[1], q[4]), interleave(q[2], q[5])};
+  for (int k = 0; k < 3; ++k) {
+    z[k] = _mm256_mul_ps(bs, z[k]);
+    if (x) z[k] = _mm256_fmadd_ps(xs, _mm256_loadu_ps(x + 8 * k), z[k]);
+    if (slope != 1.0f) {
+      const __m256 negative = _mm256_cmp_ps(z[k], _mm256_setzero_ps(), _CMP_LT_OQ);
+      z[k] = _mm256_blendv_ps(z[k], _mm256_mul_ps(z[k], sl), negative);
+    }
+    _mm256_storeu_ps(o + 8 * k, z[k]);
+  }
+}
+
+// Lanes 2, 3, 6 and 7 of a and of b: [a2 a3 b2 b3 a6 a7 b6 b7].
+FDIWN_X256 inline __m256 odd_pairs(__m256 a, __m256 b) {
+  return _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2));
+}
+
 FDIWN_X256 void attend_avx2(const float* t, const Gates& gates, float body_scale, const float* x,
                             float x_scale, float slope, float* y, int64_t y_stride, int64_t count) {
-  __m256 ga[3], gb[3];
+  __m256 ga[3], gb[3], fixed[3];
+  bool channel_gates = true;  // the network's layout (AttentionGate::gates)
   for (int k = 0; k < 3; ++k) {
     ga[k] = _mm256_loadu_ps(gates.a.data() + 8 * k);
     gb[k] = _mm256_loadu_ps(gates.b.data() + 8 * k);
+    // With a = 0 the gate is the constant sigmoid(b): the same instructions
+    // on the same values as in the loop, so the same bits.
+    fixed[k] = x256::sigmoid(_mm256_fmadd_ps(ga[k], _mm256_setzero_ps(), gb[k]));
   }
+  for (int c = 0; c < kC; ++c) channel_gates = channel_gates && (c % 4 >= 2 || gates.a[c] == 0);
   const __m256 bs = _mm256_set1_ps(body_scale), xs = _mm256_set1_ps(x_scale);
-  const __m256 sl = _mm256_set1_ps(slope), zero = _mm256_setzero_ps();
-  for (int64_t i = 0; i < count; ++i) {
+  const __m256 sl = _mm256_set1_ps(slope);
+  int64_t i = 0;
+  if (channel_gates) {
+    // Channels 4m and 4m+1 have channel gates (constants), 4m+2 and 4m+3
+    // spatial ones: two pixels' six vectors need three sigmoids, not six,
+    // their spatial lanes packed in pairs of vectors.
+    const __m256 pa[3] = {odd_pairs(ga[0], ga[1]), odd_pairs(ga[2], ga[0]),
+                          odd_pairs(ga[1], ga[2])};
+    const __m256 pb[3] = {odd_pairs(gb[0], gb[1]), odd_pairs(gb[2], gb[0]),
+                          odd_pairs(gb[1], gb[2])};
+    for (; i + 2 <= count; i += 2) {
+      const float* p = t + i * kC;
+      __m256 v[6];
+      for (int k = 0; k < 6; ++k) v[k] = _mm256_loadu_ps(p + 8 * k);
+      __m256 g[2][3];
+      for (int j = 0; j < 3; ++j) {
+        const __m256 s =
+            x256::sigmoid(_mm256_fmadd_ps(pa[j], odd_pairs(v[2 * j], v[2 * j + 1]), pb[j]));
+        // Back to the lanes they came from, the constants in the others.
+        const int first = 2 * j, second = 2 * j + 1;
+        const __m256 s1 = _mm256_shuffle_ps(s, s, _MM_SHUFFLE(1, 0, 1, 0));
+        const __m256 s2 = _mm256_shuffle_ps(s, s, _MM_SHUFFLE(3, 2, 3, 2));
+        g[first / 3][first % 3] =
+            _mm256_mul_ps(v[first], _mm256_blend_ps(fixed[first % 3], s1, 0xCC));
+        g[second / 3][second % 3] =
+            _mm256_mul_ps(v[second], _mm256_blend_ps(fixed[second % 3], s2, 0xCC));
+      }
+      put_avx2(g[0], bs, x ? x + i * kC : nullptr, xs, slope, sl, y + i * y_stride);
+      put_avx2(g[1], bs, x ? x + (i + 1) * kC : nullptr, xs, slope, sl, y + (i + 1) * y_stride);
+    }
+  }
+  for (; i < count; ++i) {
     const float* p = t + i * kC;
     __m256 g[3];
     for (int k = 0; k < 3; ++k) {
       const __m256 v = _mm256_loadu_ps(p + 8 * k);
       g[k] = _mm256_mul_ps(v, x256::sigmoid(_mm256_fmadd_ps(ga[k], v, gb[k])));
     }
-    const __m128 q[6] = {_mm256_castps256_ps128(g[0]), _mm256_extractf128_ps(g[0], 1),
-                         _mm256_castps256_ps128(g[1]), _mm256_extractf128_ps(g[1], 1),
-                         _mm256_castps256_ps128(g[2]), _mm256_extractf128_ps(g[2], 1)};
-    __m256 z[3] = {interleave(q[0], q[3]), interleave(q[1], q[4]), interleave(q[2], q[5])};
-    float* o = y + i * y_stride;
-    for (int k = 0; k < 3; ++k) {
-      z[k] = _mm256_mul_ps(bs, z[k]);
-      if (x) z[k] = _mm256_fmadd_ps(xs, _mm256_loadu_ps(x + i * kC + 8 * k), z[k]);
-      if (slope != 1.0f) {
-        z[k] =
-            _mm256_blendv_ps(z[k], _mm256_mul_ps(z[k], sl), _mm256_cmp_ps(z[k], zero, _CMP_LT_OQ));
-      }
-      _mm256_storeu_ps(o + 8 * k, z[k]);
-    }
+    put_avx2(g, bs, x ? x + i * kC : nullptr, xs, slope, sl, y + i * y_stride);
   }
 }
 #endif
