@@ -42,6 +42,23 @@ inline bool simd_runs(Simd simd) {
 
 #ifdef FDIWN_HAVE_SIMD_KERNELS
 
+// An operation of two vectors (three: the multiply-adds), on full vectors
+// (V) and on halves (H).
+#define FDIWN_SIMD_BINARY(name, on_v, on_h) \
+  FDIWN_SIMD V name(V a, V b) {             \
+    return on_v(a, b);                      \
+  }                                         \
+  FDIWN_SIMD H name(H a, H b) {             \
+    return on_h(a, b);                      \
+  }
+#define FDIWN_SIMD_TERNARY(name, on_v, on_h) \
+  FDIWN_SIMD V name(V a, V b, V c) {         \
+    return on_v(a, b, c);                    \
+  }                                          \
+  FDIWN_SIMD H name(H a, H b, H c) {         \
+    return on_h(a, b, c);                    \
+  }
+
 namespace x512 {
 #define FDIWN_SIMD __attribute__((target("avx512f,avx512vl,fma"), always_inline)) inline
 using V = __m512;
@@ -58,55 +75,15 @@ FDIWN_SIMD V splat(V, float a) {
 FDIWN_SIMD H splat(H, float a) {
   return _mm256_set1_ps(a);
 }
-FDIWN_SIMD V add(V a, V b) {
-  return _mm512_add_ps(a, b);
-}
-FDIWN_SIMD H add(H a, H b) {
-  return _mm256_add_ps(a, b);
-}
-FDIWN_SIMD V sub(V a, V b) {
-  return _mm512_sub_ps(a, b);
-}
-FDIWN_SIMD H sub(H a, H b) {
-  return _mm256_sub_ps(a, b);
-}
-FDIWN_SIMD V mul(V a, V b) {
-  return _mm512_mul_ps(a, b);
-}
-FDIWN_SIMD H mul(H a, H b) {
-  return _mm256_mul_ps(a, b);
-}
-FDIWN_SIMD V div(V a, V b) {
-  return _mm512_div_ps(a, b);
-}
-FDIWN_SIMD H div(H a, H b) {
-  return _mm256_div_ps(a, b);
-}
-FDIWN_SIMD V max(V a, V b) {
-  return _mm512_max_ps(a, b);
-}
-FDIWN_SIMD H max(H a, H b) {
-  return _mm256_max_ps(a, b);
-}
-FDIWN_SIMD V min(V a, V b) {
-  return _mm512_min_ps(a, b);
-}
-FDIWN_SIMD H min(H a, H b) {
-  return _mm256_min_ps(a, b);
-}
+FDIWN_SIMD_BINARY(add, _mm512_add_ps, _mm256_add_ps)
+FDIWN_SIMD_BINARY(sub, _mm512_sub_ps, _mm256_sub_ps)
+FDIWN_SIMD_BINARY(mul, _mm512_mul_ps, _mm256_mul_ps)
+FDIWN_SIMD_BINARY(div, _mm512_div_ps, _mm256_div_ps)
+FDIWN_SIMD_BINARY(max, _mm512_max_ps, _mm256_max_ps)
+FDIWN_SIMD_BINARY(min, _mm512_min_ps, _mm256_min_ps)
 // a * b + c and c - a * b.
-FDIWN_SIMD V fma(V a, V b, V c) {
-  return _mm512_fmadd_ps(a, b, c);
-}
-FDIWN_SIMD H fma(H a, H b, H c) {
-  return _mm256_fmadd_ps(a, b, c);
-}
-FDIWN_SIMD V fnma(V a, V b, V c) {
-  return _mm512_fnmadd_ps(a, b, c);
-}
-FDIWN_SIMD H fnma(H a, H b, H c) {
-  return _mm256_fnmadd_ps(a, b, c);
-}
+FDIWN_SIMD_TERNARY(fma, _mm512_fmadd_ps, _mm256_fmadd_ps)
+FDIWN_SIMD_TERNARY(fnma, _mm512_fnmadd_ps, _mm256_fnmadd_ps)
 // 2^k for whole-number values k.
 FDIWN_SIMD V pow2(V k) {
   return _mm512_castsi512_ps(
@@ -173,54 +150,14 @@ FDIWN_SIMD V splat(V, float a) {
 FDIWN_SIMD H splat(H, float a) {
   return _mm_set1_ps(a);
 }
-FDIWN_SIMD V add(V a, V b) {
-  return _mm256_add_ps(a, b);
-}
-FDIWN_SIMD H add(H a, H b) {
-  return _mm_add_ps(a, b);
-}
-FDIWN_SIMD V sub(V a, V b) {
-  return _mm256_sub_ps(a, b);
-}
-FDIWN_SIMD H sub(H a, H b) {
-  return _mm_sub_ps(a, b);
-}
-FDIWN_SIMD V mul(V a, V b) {
-  return _mm256_mul_ps(a, b);
-}
-FDIWN_SIMD H mul(H a, H b) {
-  return _mm_mul_ps(a, b);
-}
-FDIWN_SIMD V div(V a, V b) {
-  return _mm256_div_ps(a, b);
-}
-FDIWN_SIMD H div(H a, H b) {
-  return _mm_div_ps(a, b);
-}
-FDIWN_SIMD V max(V a, V b) {
-  return _mm256_max_ps(a, b);
-}
-FDIWN_SIMD H max(H a, H b) {
-  return _mm_max_ps(a, b);
-}
-FDIWN_SIMD V min(V a, V b) {
-  return _mm256_min_ps(a, b);
-}
-FDIWN_SIMD H min(H a, H b) {
-  return _mm_min_ps(a, b);
-}
-FDIWN_SIMD V fma(V a, V b, V c) {
-  return _mm256_fmadd_ps(a, b, c);
-}
-FDIWN_SIMD H fma(H a, H b, H c) {
-  return _mm_fmadd_ps(a, b, c);
-}
-FDIWN_SIMD V fnma(V a, V b, V c) {
-  return _mm256_fnmadd_ps(a, b, c);
-}
-FDIWN_SIMD H fnma(H a, H b, H c) {
-  return _mm_fnmadd_ps(a, b, c);
-}
+FDIWN_SIMD_BINARY(add, _mm256_add_ps, _mm_add_ps)
+FDIWN_SIMD_BINARY(sub, _mm256_sub_ps, _mm_sub_ps)
+FDIWN_SIMD_BINARY(mul, _mm256_mul_ps, _mm_mul_ps)
+FDIWN_SIMD_BINARY(div, _mm256_div_ps, _mm_div_ps)
+FDIWN_SIMD_BINARY(max, _mm256_max_ps, _mm_max_ps)
+FDIWN_SIMD_BINARY(min, _mm256_min_ps, _mm_min_ps)
+FDIWN_SIMD_TERNARY(fma, _mm256_fmadd_ps, _mm_fmadd_ps)
+FDIWN_SIMD_TERNARY(fnma, _mm256_fnmadd_ps, _mm_fnmadd_ps)
 FDIWN_SIMD V pow2(V k) {
   return _mm256_castsi256_ps(
       _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));
@@ -268,6 +205,9 @@ FDIWN_SIMD void store(MaskH k, float* p, H a) {
 #include "engine/simd_math.inc"
 #undef FDIWN_SIMD
 }  // namespace x256
+
+#undef FDIWN_SIMD_BINARY
+#undef FDIWN_SIMD_TERNARY
 
 #endif  // FDIWN_HAVE_SIMD_KERNELS
 
