@@ -86,8 +86,9 @@ TEST(Winograd, NetworkShapesInBands) {
 TEST(Winograd, EveryCountOfOutputVectors) {
   if (!runnable()) return;
   // On 16 lanes, 17, 24, 40 and 56 end in an 8-lane half; on 8 lanes, 12,
-  // 20, 27, 36 and 60 in a 4-lane one (27: 3 of its lanes).
-  for (int64_t out : {5, 12, 16, 17, 20, 24, 27, 32, 36, 40, 48, 56, 60, 64}) {
+  // 20, 27, 36 and 60 in a 4-lane one (27: 3 of its lanes), and 13, 30 and
+  // 63 in a masked full vector.
+  for (int64_t out : {5, 12, 13, 16, 17, 20, 24, 27, 30, 32, 36, 40, 48, 56, 60, 63, 64}) {
     check({8, out, 9, 10, 3});
   }
 }
@@ -108,10 +109,12 @@ TEST(Winograd, OddAndTinyImages) {
 
 TEST(Winograd, RowsWiderThanABlockOfTiles) {
   if (!runnable()) return;
-  check({12, 16, 6, 101, 3});  // 24 tiles a block
-  check({24, 24, 4, 51, 2});   // 12
-  check({12, 48, 5, 35, 5});   // 8
-  check({12, 64, 5, 27, 1});   // 6
+  // Tiles a block on 16 lanes, then on 8.
+  check({12, 16, 6, 101, 3});  // 24, 6
+  check({24, 24, 4, 51, 2});   // 12, 4
+  check({12, 48, 5, 35, 5});   // 8, 2
+  check({12, 64, 5, 27, 1});   // 6, 1
+  check({12, 8, 5, 53, 4});    // 24, 12
 }
 
 TEST(Winograd, ActivationsAccumulateAndNoBias) {
@@ -123,6 +126,11 @@ TEST(Winograd, ActivationsAccumulateAndNoBias) {
   check({24, 24, 13, 19, 13, PostOp::Relu, true});
   check({24, 24, 7, 9, 3, PostOp::Sigmoid, true});
   check({12, 24, 9, 9, 2, PostOp::None, false, /*bias=*/false});
+  // The last vector a half one: whole, masked, with each of the above.
+  check({12, 12, 11, 9, 4, PostOp::Sigmoid});
+  check({24, 27, 9, 11, 3, PostOp::Sigmoid, true});
+  check({24, 27, 9, 11, 5, PostOp::Relu, true});
+  check({12, 40, 7, 10, 4, PostOp::None, true, false});
 }
 
 TEST(Winograd, ShapesItRefuses) {

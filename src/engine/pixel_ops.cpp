@@ -234,7 +234,8 @@ FDIWN_X256 void attend_avx2(const float* t, const Gates& gates, float body_scale
     ga[k] = _mm256_loadu_ps(gates.a.data() + 8 * k);
     gb[k] = _mm256_loadu_ps(gates.b.data() + 8 * k);
     // With a = 0 the gate is the constant sigmoid(b): the same instructions
-    // on the same values as in the loop, so the same bits.
+    // on the same values as in the loop, so the same bits (for finite
+    // inputs: an infinite one gives inf * sigmoid(b) here, NaN there).
     fixed[k] = x256::sigmoid(_mm256_fmadd_ps(ga[k], _mm256_setzero_ps(), gb[k]));
   }
   for (int c = 0; c < kC; ++c) channel_gates = channel_gates && (c % 4 >= 2 || gates.a[c] == 0);

@@ -25,10 +25,12 @@ enum class Simd { None, Avx2, Avx512 };
 
 inline Simd simd_level() {
 #ifdef FDIWN_HAVE_SIMD_KERNELS
+  // Each level includes the one below it (simd_runs).
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   static const Simd level =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? Simd::Avx512
-      : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")       ? Simd::Avx2
-                                                                              : Simd::None;
+      avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? Simd::Avx512
+      : avx2                                                                          ? Simd::Avx2
+                                                                                      : Simd::None;
   return level;
 #else
   return Simd::None;
