@@ -19,7 +19,7 @@ struct Packed {
 namespace p512 {
 using namespace x512;
 #define FDIWN_KERNEL FDIWN_X512
-#define FDIWN_KERNEL_INLINE __attribute__((target("avx512f,avx512vl,fma"), always_inline)) inline
+#define FDIWN_KERNEL_INLINE FDIWN_X512_INLINE
 #include "engine/pointwise_kernels.inc"
 #undef FDIWN_KERNEL
 #undef FDIWN_KERNEL_INLINE
@@ -28,7 +28,7 @@ using namespace x512;
 namespace p256 {
 using namespace x256;
 #define FDIWN_KERNEL FDIWN_X256
-#define FDIWN_KERNEL_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+#define FDIWN_KERNEL_INLINE FDIWN_X256_INLINE
 #include "engine/pointwise_kernels.inc"
 #undef FDIWN_KERNEL
 #undef FDIWN_KERNEL_INLINE

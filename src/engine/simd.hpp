@@ -16,6 +16,9 @@
 #define FDIWN_HAVE_SIMD_KERNELS 1
 #define FDIWN_X512 __attribute__((target("avx512f,avx512vl,fma")))
 #define FDIWN_X256 __attribute__((target("avx2,fma")))
+// The same, for the small functions a kernel is written with.
+#define FDIWN_X512_INLINE FDIWN_X512 __attribute__((always_inline)) inline
+#define FDIWN_X256_INLINE FDIWN_X256 __attribute__((always_inline)) inline
 #endif
 
 namespace fdiwn::engine {
@@ -62,7 +65,7 @@ inline bool simd_runs(Simd simd) {
   }
 
 namespace x512 {
-#define FDIWN_SIMD __attribute__((target("avx512f,avx512vl,fma"), always_inline)) inline
+#define FDIWN_SIMD FDIWN_X512_INLINE
 using V = __m512;
 using H = __m256;
 using MaskV = __mmask16;
@@ -137,7 +140,7 @@ FDIWN_SIMD void store(MaskH k, float* p, H a) {
 }  // namespace x512
 
 namespace x256 {
-#define FDIWN_SIMD __attribute__((target("avx2,fma"), always_inline)) inline
+#define FDIWN_SIMD FDIWN_X256_INLINE
 using V = __m256;
 using H = __m128;
 using MaskV = __m256i;

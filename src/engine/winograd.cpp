@@ -42,7 +42,7 @@ struct Call {
 namespace w512 {
 using namespace x512;
 #define FDIWN_KERNEL FDIWN_X512
-#define FDIWN_KERNEL_INLINE __attribute__((target("avx512f,avx512vl,fma"), always_inline)) inline
+#define FDIWN_KERNEL_INLINE FDIWN_X512_INLINE
 #include "engine/winograd_kernels.inc"
 #undef FDIWN_KERNEL
 #undef FDIWN_KERNEL_INLINE
@@ -51,7 +51,7 @@ using namespace x512;
 namespace w256 {
 using namespace x256;
 #define FDIWN_KERNEL FDIWN_X256
-#define FDIWN_KERNEL_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+#define FDIWN_KERNEL_INLINE FDIWN_X256_INLINE
 #include "engine/winograd_kernels.inc"
 #undef FDIWN_KERNEL
 #undef FDIWN_KERNEL_INLINE
@@ -125,13 +125,8 @@ void Winograd3x3::rows(const float* src, int64_t in_lo, int64_t in_hi, int64_t o
                u_.data(),
                16 * out_vectors_,
                bias_.data()};
-  // Output vectors of the instruction set's width, the last a half one
-  // where its channels fit (24 = 16 + 8 on AVX-512; 12 = 8 + 4 on AVX2).
-  const int lanes = simd_ == Simd::Avx512 ? 16 : 8;
-  const int vectors = static_cast<int>((out_ + lanes - 1) / lanes);
-  const bool half = vectors > 1 && out_ - lanes * (vectors - 1) <= lanes / 2;
-  if (simd_ == Simd::Avx512) return w512::convolve(c, vectors, half);
-  return w256::convolve(c, vectors, half);
+  if (simd_ == Simd::Avx512) return w512::convolve(c);
+  return w256::convolve(c);
 #else
   (void)src, (void)in_lo, (void)in_hi, (void)out_lo, (void)out_hi, (void)width, (void)dst,
       (void)accumulate;
