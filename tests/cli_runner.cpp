@@ -42,7 +42,13 @@ bool running_as_root() {
 }
 
 std::string fdiwn_path() {
-  return FDIWN_CLI_PATH;
+  // scripts/sanitize.sh points these tests at the instrumented build's binary
+  // rather than building them a second time with the sanitizers.
+  static const std::string path = [] {
+    const char* other = std::getenv("FDIWN_TEST_CLI");
+    return other != nullptr && *other != '\0' ? std::string(other) : std::string(FDIWN_CLI_PATH);
+  }();
+  return path;
 }
 
 CliProcess::CliProcess(const std::vector<std::string>& args, const CliOptions& options)

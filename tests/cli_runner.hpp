@@ -1,4 +1,5 @@
-// Runs the built fdiwn binary (path from CMake) and captures what it says.
+// Runs the built fdiwn binary (path from CMake, or $FDIWN_TEST_CLI) and captures
+// what it says.
 #pragma once
 
 #include <sys/types.h>
@@ -73,7 +74,8 @@ inline CliResult run_fdiwn(const std::vector<std::string>& args, const std::stri
 /// Runs any program to completion (argv[0] looked up on PATH).
 CliResult run_command(const std::vector<std::string>& argv, const CliOptions& options = {});
 
-/// The fdiwn binary under test.
+/// The fdiwn binary under test: $FDIWN_TEST_CLI if set, else the one this
+/// build made.
 std::string fdiwn_path();
 
 /// True if run_fdiwn(..., unprivileged) really drops privileges (tests as root).
