@@ -34,8 +34,8 @@ cd "$BUILD"
 # under ASan they take minutes (1.5 to 3 each for the plain path's table and
 # the three scales' bicubic rows), and the code they run is run here by the
 # smaller tests on the same paths (and by fuzz_upscale). So do the SIGTERM
-# and SIGKILL cases of the interrupted batch (2 minutes each): SIGINT takes
-# the same handler as SIGTERM and the same resume as SIGKILL.
+# and SIGKILL cases of the interrupted batch (1.5 to 2 minutes each): SIGINT
+# takes the same handler as SIGTERM and the same resume as SIGKILL.
 # Extra arguments go to both programs (e.g. --gtest_filter=...).
 echo "sanitize.sh: unit tests"
 ./bin/fdiwn_unit_tests --gtest_brief=1 "$@"
