@@ -11,10 +11,10 @@ FDIWN_ASAN_BUILD_DIR="$BUILD" "$ROOT/scripts/build_instrumented.sh"
 # The cli tests only start fdiwn and read what it wrote: the normal build's
 # test program runs the instrumented fdiwn (FDIWN_TEST_CLI), which saves
 # compiling it again with the sanitizers (a few minutes on 2 cores).
-if [[ ! -f $NORMAL/CMakeCache.txt ]]; then
-  cmake -S "$ROOT" -B "$NORMAL" -DFDIWN_BUILD_TESTS=ON > /dev/null
-fi
-cmake --build "$NORMAL" --parallel "$(nproc)" --target fdiwn_cli_tests > "$BUILD/cli_tests_build.log" 2>&1 \
+# (Configured with the tests on: scripts/setup.sh alone leaves them off.)
+cmake -S "$ROOT" -B "$NORMAL" -DFDIWN_BUILD_TESTS=ON > "$BUILD/cli_tests_build.log" 2>&1 \
+  || { tail -60 "$BUILD/cli_tests_build.log"; exit 1; }
+cmake --build "$NORMAL" --parallel "$(nproc)" --target fdiwn_cli_tests >> "$BUILD/cli_tests_build.log" 2>&1 \
   || { tail -60 "$BUILD/cli_tests_build.log"; exit 1; }
 # Leaks: LibTorch and its dependencies keep global state until exit, which
 # LeakSanitizer reports; suppress those libraries, not ours.
