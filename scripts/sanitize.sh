@@ -12,10 +12,9 @@ FDIWN_ASAN_BUILD_DIR="$BUILD" "$ROOT/scripts/build_instrumented.sh"
 # test program runs the instrumented fdiwn (FDIWN_TEST_CLI), which saves
 # compiling it again with the sanitizers (a few minutes on 2 cores).
 # (Configured with the tests on: scripts/setup.sh alone leaves them off.)
-cmake -S "$ROOT" -B "$NORMAL" -DFDIWN_BUILD_TESTS=ON > "$BUILD/cli_tests_build.log" 2>&1 \
-  || { tail -60 "$BUILD/cli_tests_build.log"; exit 1; }
-cmake --build "$NORMAL" --parallel "$(nproc)" --target fdiwn_cli_tests >> "$BUILD/cli_tests_build.log" 2>&1 \
-  || { tail -60 "$BUILD/cli_tests_build.log"; exit 1; }
+{ cmake -S "$ROOT" -B "$NORMAL" -DFDIWN_BUILD_TESTS=ON &&
+  cmake --build "$NORMAL" --parallel "$(nproc)" --target fdiwn_cli_tests; } \
+  > "$BUILD/cli_tests_build.log" 2>&1 || { tail -60 "$BUILD/cli_tests_build.log"; exit 1; }
 # Leaks: LibTorch and its dependencies keep global state until exit, which
 # LeakSanitizer reports; suppress those libraries, not ours.
 export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
