@@ -99,6 +99,13 @@ CliProcess::CliProcess(bool, const std::vector<std::string>& argv_in, const CliO
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_DFL);
+    for (const int sig : options.pending_signals) {
+      sigset_t one;
+      sigemptyset(&one);
+      sigaddset(&one, sig);
+      ::sigprocmask(SIG_BLOCK, &one, nullptr);
+      ::raise(sig);
+    }
     const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (in < 0 || out < 0 || err < 0) ::_exit(127);
     ::dup2(in, 0);

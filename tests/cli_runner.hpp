@@ -37,6 +37,9 @@ struct CliOptions {
   /// Standard output is a pipe nobody reads (its read end closed before the
   /// program starts): every write to it fails with EPIPE or SIGPIPE.
   bool stdout_to_closed_pipe = false;
+  /// Signals already pending when the program starts (blocked and raised
+  /// before exec): as if sent while it was starting up.
+  std::vector<int> pending_signals;
 };
 
 /// fdiwn running in the background; stdin closed, stdout/stderr captured.

@@ -229,6 +229,21 @@ TEST(Methods, StopSignalEndsTheEfficiencyReport) {
   EXPECT_EQ(r.exit_code, 130) << r.err;
 }
 
+TEST(Methods, StopWhileTheTimingProcessStartsEndsIt) {
+  // A stop that reaches the timing process before its signals are back at
+  // their defaults is caught by fdiwn's handler, and the network passes do
+  // not look at the flag: the process must still end (found under load,
+  // where it timed 20 passes after the stop).
+  CliOptions o;
+  o.deadline_seconds = 60;
+  o.pending_signals = {SIGTERM};
+  const auto r =
+      run_fdiwn({"bench", "--speed-case", "2:960x540:engine", "--repeat", "20", "-j", "1"}, o);
+  EXPECT_FALSE(r.timed_out) << "the timing went on after SIGTERM";
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_EQ(r.out, "") << "no result line for a stopped run";
+}
+
 TEST(Methods, EfficiencyReportAsMarkdown) {
   const auto r = run_fdiwn(
       {"bench", "--efficiency", "-s", "4", "--sizes", "32x24", "--repeat", "1", "--table", "md"});

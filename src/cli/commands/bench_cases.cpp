@@ -1,6 +1,8 @@
 #include "cli/commands/bench_cases.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -92,15 +94,45 @@ double milliseconds_of(const Upscaler& up, const cv::Mat& img) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// Starts this executable as `fdiwn -q ARGS...`, its stderr on fdiwn's own
+// and its stdout on `stdout_fd` (-1: inherited). The stop signals are blocked
+// from before fork until the new fdiwn has its handlers (the launcher keeps
+// them blocked, install_signal_handlers unblocks them): a stop sent to the
+// child before exec then waits for it, where it would otherwise reach the
+// inherited handler that exec discards, and be lost.
+pid_t spawn_self(const std::vector<std::string>& args, int stdout_fd) {
+  std::vector<std::string> argv_text{"fdiwn", "-q"};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  sigset_t stops, before;
+  sigemptyset(&stops);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stops, sig);
+  ::pthread_sigmask(SIG_BLOCK, &stops, &before);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Killed with its parent (even by SIGKILL): no timing run left behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (stdout_fd >= 0) ::dup2(stdout_fd, STDOUT_FILENO);
+    ::dup2(original_stderr(), STDERR_FILENO);
+    ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  if (pid < 0) throw Error("fork failed");
+  return pid;
+}
+
 }  // namespace
 
 // Child side: one case, result as one JSON line on stdout.
 int run_case_child(const std::string& spec, int repeat, int threads) {
   // The child writes nothing that could be left half done, and its network
   // pass does not look at the stop flag: a stop signal (Ctrl-C reaches the
-  // whole process group; the parent forwards SIGTERM) ends it at once.
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
+  // whole process group; the parent forwards SIGTERM) ends it at once, and
+  // one that came while it started up ends it here.
+  end_at_stop_signals();
   const auto parts = split(spec, ':');
   if (parts.size() != 3 && parts.size() != 4) throw InvalidArgument("bad --speed-case");
   UpscalerOptions options;
@@ -177,20 +209,17 @@ CaseResult run_case(const BenchCase& c, int repeat) {
   if (c.paired_threads > 0) spec += ":" + std::to_string(c.paired_threads);
   int pipe_fds[2];
   CaseResult result;
-  if (::pipe(pipe_fds) != 0) throw Error("pipe failed");
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Error("fork failed");
-  if (pid == 0) {
-    // Killed with its parent (even by SIGKILL): no timing run left behind.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(pipe_fds[1], STDOUT_FILENO);
-    ::dup2(original_stderr(), STDERR_FILENO);
+  // The read end is not inherited: the child's stdout is its only writer.
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw Error("pipe failed");
+  pid_t pid = -1;
+  try {
+    pid = spawn_self({"bench", "--speed-case", spec, "--repeat", std::to_string(repeat), "-j",
+                      std::to_string(c.threads)},
+                     pipe_fds[1]);
+  } catch (...) {
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    const std::string rep = std::to_string(repeat), thr = std::to_string(c.threads);
-    ::execl("/proc/self/exe", "fdiwn", "-q", "bench", "--speed-case", spec.c_str(), "--repeat",
-            rep.c_str(), "-j", thr.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
+    throw;
   }
   ::close(pipe_fds[1]);
   std::string text;
@@ -253,14 +282,8 @@ double startup_seconds(int scale) {
   for (int i = 0; i < 3; ++i) {
     if (stop_requested()) break;
     const auto start = Clock::now();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::dup2(original_stderr(), STDERR_FILENO);
-      const std::string s = std::to_string(scale);
-      ::execl("/proc/self/exe", "fdiwn", "-q", "upscale", "-i", in.c_str(), "-o", out.c_str(), "-s",
-              s.c_str(), "--overwrite", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    const pid_t pid = spawn_self(
+        {"upscale", "-i", in, "-o", out, "-s", std::to_string(scale), "--overwrite"}, -1);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

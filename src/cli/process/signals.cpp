@@ -69,6 +69,18 @@ bool stop_requested() {
   return g_stop.load();
 }
 
+void end_at_stop_signals() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old;
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == on_signal) {
+      std::signal(sig, SIG_DFL);
+    }
+  }
+  // Checked after the defaults are back: a signal that came before went to
+  // the handler and left the flag; one that comes after ends us by itself.
+  if (g_stop.load()) ::_exit(kExitInterrupted);
+}
+
 void register_temp_file(const std::string& path) {
   if (path.size() >= kPathMax) return;
   for (auto& slot : g_slots) {

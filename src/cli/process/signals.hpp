@@ -17,6 +17,13 @@ void install_signal_handlers();
 /// True once a stop signal arrived.
 bool stop_requested();
 
+/// For a process whose work never looks at the stop flag (bench's timing
+/// child): from now on a stop signal ends it at once, at its default action.
+/// A stop that came earlier, while it started up, was caught by the handler
+/// and only raised the flag; it ends the process here (exit 130), so that no
+/// stop is lost. A signal that was ignored at start stays ignored.
+void end_at_stop_signals();
+
 /// Temporary files being written, removed by a second signal.
 void register_temp_file(const std::string& path);
 void unregister_temp_file(const std::string& path);
