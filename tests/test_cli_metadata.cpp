@@ -3,6 +3,7 @@
 // back by an independent reader (exiftool, installed by the test command);
 // --metadata strip; formats that cannot hold it; damaged metadata.
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -55,6 +56,23 @@ std::string icc_of(const std::string& file) {
   return run_command({"exiftool", "-b", "-ICC_Profile", file}).out;
 }
 
+// The profile name of a PNG's iCCP chunk (the bytes before its first NUL),
+// read from the chunks themselves: exiftool reads the profile whatever the
+// name, libpng drops it if the name is empty or longer than 79 bytes.
+std::string png_icc_name(const std::string& file) {
+  const std::string png = slurp(file);
+  const auto be32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(png[at + i]);
+    return v;
+  };
+  for (size_t at = 8; at + 12 <= png.size(); at += 12 + be32(at)) {
+    if (png.compare(at + 4, 4, "iCCP") == 0) return std::string(png.c_str() + at + 8);
+  }
+  ADD_FAILURE() << file << " has no iCCP chunk";
+  return "";
+}
+
 class Metadata : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -64,7 +82,8 @@ class Metadata : public ::testing::Test {
     const CliResult r =
         run_command({"exiftool", "-q", "-overwrite_original", "-Orientation#=6", "-Make=TestCam",
                      "-Model=X1", "-ExifImageWidth=24", "-ExifImageHeight=16",
-                     "-XMP-dc:Title=Hello", "-ICC_Profile<=" + dir_.file("p.icc"), input_});
+                     "-XMP-dc:Title=Hello", "-XMP-tiff:Orientation#=6",
+                     "-XMP-exif:ExifImageWidth=24", "-ICC_Profile<=" + dir_.file("p.icc"), input_});
     ASSERT_EQ(r.exit_code, 0) << "exiftool (libimage-exiftool-perl) is needed: " << r.err;
     ASSERT_EQ(tag(input_, "Orientation"), "6");
   }
@@ -87,6 +106,9 @@ void expect_kept(const std::string& out, const std::string& icc) {
   EXPECT_EQ(tag(out, "ExifImageWidth"), "32");
   EXPECT_EQ(tag(out, "ExifImageHeight"), "48");
   EXPECT_EQ(tag(out, "XMP-dc:Title"), "Hello");
+  // XMP's copies too: a reader that trusts them must not turn the image again.
+  EXPECT_EQ(tag(out, "XMP-tiff:Orientation"), "1");
+  EXPECT_EQ(tag(out, "XMP-exif:ExifImageWidth"), "32");
   const cv::Mat m = cv::imread(out, cv::IMREAD_UNCHANGED);
   EXPECT_EQ(m.cols, 32);
   EXPECT_EQ(m.rows, 48);
@@ -99,6 +121,8 @@ TEST_F(Metadata, KeptInJpeg) {
 TEST_F(Metadata, KeptInPng) {
   ASSERT_EQ(upscale(dir_.file("out.png")).exit_code, 0);
   expect_kept(dir_.file("out.png"), icc_profile());
+  const std::string name = png_icc_name(dir_.file("out.png"));
+  EXPECT_TRUE(!name.empty() && name.size() <= 79) << "iCCP profile name '" << name << "'";
 }
 TEST_F(Metadata, KeptInWebP) {
   ASSERT_EQ(upscale(dir_.file("out.webp")).exit_code, 0);
@@ -126,7 +150,32 @@ TEST_F(Metadata, KeptThroughA16BitPng) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(cv::imread(dir_.file("out16.png"), cv::IMREAD_UNCHANGED).depth(), CV_16U);
   EXPECT_EQ(icc_of(dir_.file("out16.png")), icc_profile());
+  EXPECT_FALSE(png_icc_name(dir_.file("out16.png")).empty());
   EXPECT_EQ(tag(dir_.file("out16.png"), "Make"), "TestCam");
+}
+
+TEST_F(Metadata, ACmykProfileIsNotPutOnRgbPixels) {
+  // A CMYK JPEG's pixels come out RGB: its CMYK profile would mislead.
+  const std::string cmyk = dir_.file("cmyk.jpg");
+  std::filesystem::copy_file(data_path("kinds/cmyk.jpg"), cmyk);
+  std::string profile = icc_profile();
+  profile.replace(16, 4, "CMYK");
+  spill(dir_.file("cmyk.icc"), profile);
+  ASSERT_EQ(run_command({"exiftool", "-q", "-overwrite_original",
+                         "-ICC_Profile<=" + dir_.file("cmyk.icc"), cmyk})
+                .exit_code,
+            0);
+  ASSERT_EQ(icc_of(cmyk), profile);
+  for (const char* ext : {"png", "jpg", "tiff", "webp"}) {
+    SCOPED_TRACE(ext);
+    const std::string out = dir_.file(std::string("cmyk_out.") + ext);
+    const CliResult r = run_fdiwn({"upscale", "-i", cmyk, "-o", out, "-s", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(icc_of(out), "");
+    EXPECT_NE(r.err.find("its ICC profile not kept: it is for CMYK pixels, and these are RGB"),
+              std::string::npos)
+        << r.err;
+  }
 }
 
 TEST_F(Metadata, StripLeavesNone) {

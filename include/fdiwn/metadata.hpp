@@ -45,6 +45,20 @@ ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<u
 /// structure, little-endian.
 std::vector<unsigned char> exif_for_output(const ImageMetadata& metadata, cv::Size size);
 
+/// The XMP packet of `metadata` (not empty) updated as exif_for_output
+/// updates the EXIF: its orientation 1 where there is EXIF (whose orientation
+/// was applied to the pixels), its pixel dimensions `size`. A packet Exiv2
+/// cannot parse or write back is returned as it was.
+std::string xmp_for_output(const ImageMetadata& metadata, cv::Size size);
+
+/// Drops, with a note, an ICC profile whose colour space (its header's
+/// bytes 16-19) is not that of the decoded pixels, `channels` of them (1:
+/// GRAY; 3 or 4: RGB): a CMYK JPEG's CMYK profile, once its pixels are RGB,
+/// would mislead every reader of the output. A header too short to say is
+/// left alone.
+void drop_unfitting_icc_profile(ImageMetadata& metadata, int channels,
+                                std::vector<std::string>* notes = nullptr);
+
 /// The libraries behind the metadata, for `fdiwn info`: "Exiv2 0.27.6".
 std::string metadata_library();
 

@@ -289,8 +289,9 @@ std::vector<unsigned char> encode_avif(const cv::Mat& image, int quality,
           path, "cannot write the EXIF");
   }
   if (metadata != nullptr && !metadata->xmp.empty()) {
-    check(heif_context_add_XMP_metadata(ctx.get(), raw_handle, metadata->xmp.data(),
-                                        static_cast<int>(metadata->xmp.size())),
+    const std::string xmp = xmp_for_output(*metadata, cv::Size(image.cols, image.rows));
+    check(heif_context_add_XMP_metadata(ctx.get(), raw_handle, xmp.data(),
+                                        static_cast<int>(xmp.size())),
           path, "cannot write the XMP");
   }
   std::vector<unsigned char> out;

@@ -182,6 +182,7 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
   if (options.metadata && may_hold_metadata(probe)) {
     image.metadata = read_metadata(bytes, &image.notes);
   }
+  drop_unfitting_icc_profile(image.metadata, image.pixels.channels(), &image.notes);
   return image;
 }
 

@@ -11,6 +11,8 @@
 #include <webp/mux.h>
 #include <exiv2/exiv2.hpp>
 
+#include "io/icc_profile.hpp"
+
 namespace fdiwn {
 
 namespace {
@@ -157,7 +159,8 @@ void embed_webp(std::vector<unsigned char>& encoded, const ImageMetadata& metada
   };
   set("ICCP", metadata.icc.data(), metadata.icc.size());
   set("EXIF", exif.data(), exif.size());
-  set("XMP ", reinterpret_cast<const unsigned char*>(metadata.xmp.data()), metadata.xmp.size());
+  const std::string xmp = metadata.xmp.empty() ? std::string() : xmp_for_output(metadata, size);
+  set("XMP ", reinterpret_cast<const unsigned char*>(xmp.data()), xmp.size());
   WebPData out{nullptr, 0};
   if (WebPMuxAssemble(mux.get(), &out) != WEBP_MUX_OK) {
     throw std::runtime_error("libwebp cannot assemble the image");
@@ -216,6 +219,33 @@ std::vector<unsigned char> exif_for_output(const ImageMetadata& metadata, cv::Si
   Exiv2::Blob blob;
   Exiv2::ExifParser::encode(blob, Exiv2::littleEndian, updated_exif(metadata, size));
   return std::vector<unsigned char>(blob.begin(), blob.end());
+}
+
+std::string xmp_for_output(const ImageMetadata& metadata, cv::Size size) {
+  init_exiv2();
+  try {
+    Exiv2::XmpData xmp;
+    if (Exiv2::XmpParser::decode(xmp, metadata.xmp) != 0) return metadata.xmp;
+    bool changed = false;
+    const auto update = [&](const char* key, long value) {
+      const auto it = xmp.findKey(Exiv2::XmpKey(key));
+      if (it == xmp.end()) return;
+      it->setValue(std::to_string(value));
+      changed = true;
+    };
+    // The EXIF written says orientation 1 (updated_exif); without EXIF the
+    // pixels were not turned, and the XMP's orientation still holds.
+    if (!metadata.exif.empty()) update("Xmp.tiff.Orientation", 1);
+    update("Xmp.tiff.ImageWidth", size.width);
+    update("Xmp.tiff.ImageLength", size.height);
+    update("Xmp.exif.PixelXDimension", size.width);
+    update("Xmp.exif.PixelYDimension", size.height);
+    std::string packet;
+    if (!changed || Exiv2::XmpParser::encode(packet, xmp) != 0) return metadata.xmp;
+    return packet;
+  } catch (const std::exception&) {
+    return metadata.xmp;  // what Exiv2 cannot parse or write back goes as it was
+  }
 }
 
 ImageMetadata metadata_from_parts(std::vector<unsigned char> exif, std::vector<unsigned char> icc,
@@ -283,7 +313,7 @@ void embed_metadata(std::vector<unsigned char>& encoded, const std::string& exte
       image->setIccProfile(icc, /*bTestValid=*/false);
     }
     if (!metadata.xmp.empty()) {
-      image->setXmpPacket(metadata.xmp);
+      image->setXmpPacket(xmp_for_output(metadata, size));
       image->writeXmpFromPacket(true);
     }
     if (!metadata.iptc.empty()) {
@@ -300,7 +330,8 @@ void embed_metadata(std::vector<unsigned char>& encoded, const std::string& exte
     const long got = io.read(out.data(), static_cast<long>(out.size()));
     io.close();
     if (got != static_cast<long>(out.size())) throw Exiv2::Error(Exiv2::kerFailedToReadImageData);
-    encoded = std::move(out);
+    encoded =
+        ext == "png" && !metadata.icc.empty() ? detail::with_named_icc_chunk(out) : std::move(out);
   } catch (const std::exception& e) {
     note(notes,
          "its " + metadata.kinds() + " could not be written and are not kept (" + e.what() + ")");
