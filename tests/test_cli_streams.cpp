@@ -170,13 +170,27 @@ TEST_F(Streams, OutputsWrittenInPlaceNeedNoExtension) {
   EXPECT_EQ(slurp(dir_.file("got.jpg")).substr(0, 2), std::string("\xFF\xD8", 2));
 }
 
+TEST_F(Streams, TheReportNeverGoesIntoTheImageOnStandardOutput) {
+  // Found by hand: -o /dev/stdout --json appended the report to the PNG.
+  const CliResult r = shell("\"$FDIWN\" upscale -i " + q("in.png") +
+                            " -o /dev/stdout -s 2 --json -q | cat > " + q("out.png"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string png = slurp(dir_.file("out.png"));
+  ASSERT_GE(png.size(), 12u);
+  EXPECT_EQ(png.substr(png.size() - 8), std::string("IEND\xAE\x42\x60\x82", 8))
+      << "something after the IEND chunk";
+  EXPECT_NE(r.err.find("\"exit_code\": 0"), std::string::npos) << r.err;
+}
+
 TEST_F(Streams, StreamsAreOneImage) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"upscale", "-i", "-", "-i", input_, "-o", "-"},
         std::vector<std::string>{"upscale", "-i", dir_.path(), "-o", "-"},
         std::vector<std::string>{"upscale", "-i", "-", "-o", dir_.path() + "/"},
         std::vector<std::string>{"upscale", "-i", "-", "-o", dir_.file("noext")},
-        std::vector<std::string>{"upscale", "-i", "-", "-o", "-", "-f", "gif"}}) {
+        std::vector<std::string>{"upscale", "-i", "-", "-o", "-", "-f", "gif"},
+        // Found by hand: shard 1/2 of standard input wrote nothing, exit 0.
+        std::vector<std::string>{"upscale", "-i", "-", "-o", "-", "--shard", "1/2"}}) {
     const CliResult r = run_fdiwn(args);
     EXPECT_EQ(r.exit_code, 2) << args[2] << " " << args.back() << ": " << r.err;
   }

@@ -158,10 +158,18 @@ constexpr int64_t kSideBySidePixels = 100000;
 // A failure to deliver it (a closed pipe) is reported once, by main, which
 // checks standard output at the end of every command. With -o - standard
 // output carries the image: the report goes to standard error.
+// -o - or a path to the file standard output is (-o /dev/stdout, or the
+// file it was redirected to): found by hand, the report went into the image.
+bool output_is_standard_output(const std::string& output) {
+  if (is_stream(output)) return true;
+  const auto named = file_id(output), out = file_id("/proc/self/fd/1");
+  return named && out && named->device == out->device && named->inode == out->inode;
+}
+
 void write_json(const UpscaleArgs& args, const std::string& doc) {
   // (The process's stderr is captured for library messages: the report
   // goes to the stream the log writes to.)
-  std::FILE* out = is_stream(args.output) ? log_stream() : stdout;
+  std::FILE* out = output_is_standard_output(args.output) ? log_stream() : stdout;
   std::fwrite(doc.data(), 1, doc.size(), out);
   std::fflush(out);
 }
@@ -248,6 +256,10 @@ int finish_run(const UpscaleArgs& args, const std::string& shard,
 int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   const auto start = std::chrono::steady_clock::now();
   // Everything that can be checked without the weights, first.
+  if (!args.shard.empty() && std::any_of(args.inputs.begin(), args.inputs.end(), is_stream)) {
+    // Found by hand: shard 1/2 of -i - dropped the one image, and exit 0.
+    throw InvalidArgument("--shard splits a list of files: standard input (-i -) is one stream");
+  }
   JobList list = list_jobs(job_request(args));
   // Sharding after planning: the collision checks above saw every input.
   const Shard shard = parse_shard(args.shard);
