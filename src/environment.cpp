@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -87,6 +88,17 @@ std::string default_weights_path(int scale) {
 }
 
 int default_thread_count() {
+  // OMP_NUM_THREADS as OpenMP reads it (its first value), where it is a
+  // positive count: a user's or a cluster job's limit. Found by hand: the
+  // man page named it, and nothing read it.
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr) {
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && (*end == '\0' || *end == ',') && errno == 0 && n > 0 && n <= 4096) {
+      return static_cast<int>(n);
+    }
+  }
   // Respect taskset/cgroup CPU masks, which hardware_concurrency ignores.
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

@@ -155,6 +155,16 @@ TEST_F(CliBatch, SmallImagesRunSideBySide) {
             std::string::npos)
       << r.err;
 
+  // Without -j: OMP_NUM_THREADS, as the man page says (found by hand: it was
+  // ignored), else every core.
+  CliOptions one_thread;
+  one_thread.env = {"OMP_NUM_THREADS=1"};
+  const auto omp = run_fdiwn(
+      {"upscale", "-i", dir_.file("in/large.png"), "-o", dir_.file("omp.png"), "-s", "2", "--json"},
+      one_thread);
+  ASSERT_EQ(omp.exit_code, 0) << omp.err;
+  EXPECT_EQ(parse_json(omp).at("files").at(0).at("threads"), 1);
+
   const auto off = run("off", "off");
   ASSERT_EQ(off.exit_code, 0) << off.err;
   EXPECT_EQ(off.err.find("side by side"), std::string::npos) << off.err;

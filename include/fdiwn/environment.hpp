@@ -16,8 +16,9 @@ namespace fdiwn {
 /// even if the file is missing (the loader then names it in its error).
 std::string default_weights_path(int scale);
 
-/// Threads the library uses when options ask for 0: the cores this process
-/// may run on.
+/// Threads the library uses when options ask for 0: OMP_NUM_THREADS where it
+/// is a positive count (its first value, as OpenMP reads it), else the cores
+/// this process may run on.
 int default_thread_count();
 
 /// Memory the system (or the cgroup this process runs in, if tighter) has
