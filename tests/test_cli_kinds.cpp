@@ -46,8 +46,8 @@ class KindsAndBadInputs : public ::testing::Test {
     write_image(in + "/one_pixel.png", picture(1, 1, CV_8UC3));
     write_image(in + "/photo.jpg", picture(24, 16, CV_8UC3));
     write_image(in + "/ünïcödé name ß.png", picture(12, 10, CV_8UC3));
-    for (const char* kind :
-         {"palette_trns.png", "gray_alpha.png", "cmyk.jpg", "exif_orientation6.jpg", "bomb.png"}) {
+    for (const char* kind : {"palette_trns.png", "gray_alpha.png", "cmyk.jpg",
+                             "exif_orientation6.jpg", "bomb.png", "cmyk.tif", "gray_alpha.tif"}) {
       fs::copy_file(data_path(std::string("kinds/") + kind), in + "/" + kind);
     }
     // Bad inputs.
@@ -104,7 +104,7 @@ nlohmann::json* KindsAndBadInputs::doc_ = nullptr;
 TEST_F(KindsAndBadInputs, ExitsOneBecauseSomeFailed) {
   EXPECT_EQ(result_->exit_code, 1) << result_->err;
   EXPECT_EQ(doc_->value("failed", -1), 5);
-  EXPECT_EQ(doc_->value("done", -1), 13);
+  EXPECT_EQ(doc_->value("done", -1), 15);
   EXPECT_EQ(doc_->value("exit_code", -1), 1);
   EXPECT_TRUE(leftover_temporaries(dir_->path()).empty());
 }
@@ -180,6 +180,18 @@ TEST_F(KindsAndBadInputs, CmykJpegBecomesRgb) {
   EXPECT_EQ(m.type(), CV_8UC3);
   const auto notes = file_record(*doc_, "cmyk.jpg").at("notes").dump();
   EXPECT_NE(notes.find("CMYK"), std::string::npos) << notes;
+}
+
+TEST_F(KindsAndBadInputs, CmykTiffBecomesRgbWithoutAnAlphaItDidNotHave) {
+  // Found by hand: OpenCV's decoder gave it an opaque alpha channel.
+  EXPECT_EQ(output_of("cmyk.tif").type(), CV_8UC3);
+}
+
+TEST_F(KindsAndBadInputs, GrayAlphaTiffSaysItsAlphaIsLost) {
+  // OpenCV's TIFF decoder reads gray + alpha as gray: no longer in silence.
+  EXPECT_EQ(output_of("gray_alpha.tif").channels(), 1);
+  const auto notes = file_record(*doc_, "gray_alpha.tif").at("notes").dump();
+  EXPECT_NE(notes.find("its alpha channel is not kept"), std::string::npos) << notes;
 }
 
 TEST_F(KindsAndBadInputs, ExifOrientationIsApplied) {

@@ -170,6 +170,15 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
     throw ImageError(path,
                      "images with " + std::to_string(channels) + " channels are not supported");
   }
+  // Found by hand: OpenCV reads a CMYK TIFF as colour with an opaque alpha
+  // the file does not have, and a gray+alpha TIFF as gray without its alpha.
+  const bool tiff = probe.format == ImageFormat::Tiff;
+  if (tiff && channels == 4 && probe.cmyk && !probe.transparency) {
+    cv::cvtColor(pixels_read, pixels_read, cv::COLOR_BGRA2BGR);
+  } else if (tiff && channels != 4 && probe.transparency) {
+    image.notes.push_back("its alpha channel is not kept: the TIFF decoder reads it as " +
+                          std::string(channels == 1 ? "gray" : "colour") + " only");
+  }
   scale_pnm_samples(pixels_read, probe, image.notes);
   if (probe.cmyk) image.notes.push_back("CMYK converted to RGB (no colour management)");
   if (const int orientation = orientation_to_apply(probe); orientation != 1) {

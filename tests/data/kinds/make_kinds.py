@@ -44,3 +44,9 @@ assert data[12:16] == b"IHDR"
 data[16:24] = struct.pack(">II", 100000, 100000)
 data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
 open(path("bomb.png"), "wb").write(bytes(data))
+
+# CMYK TIFF (separated, 4 samples, no alpha) and gray + alpha TIFF (2
+# samples): OpenCV reads the first with an alpha it does not have, the
+# second without the alpha it has.
+Image.fromarray(rgb).convert("CMYK").save(path("cmyk.tif"))
+Image.fromarray(la, "LA").save(path("gray_alpha.tif"))
