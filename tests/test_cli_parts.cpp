@@ -29,7 +29,10 @@ TEST(Values, MemorySizes) {
   EXPECT_EQ(cli::parse_memory_size("512M", 0), 512u << 20);
   EXPECT_EQ(cli::parse_memory_size("50%", 10 * GiB), 5 * GiB);
   EXPECT_EQ(cli::parse_memory_size("100000000", 0), 100000000u);
-  for (const char* bad : {"", "G", "8Q", "-1G", "150%", "1M", "nan"}) {
+  // Hexadecimal, infinities and leading spaces are no sizes (found by hand:
+  // std::stod read 0x20000000 as 512 MiB).
+  for (const char* bad :
+       {"", "G", "8Q", "-1G", "150%", "1M", "nan", "0x20000000", "0x1p30", "inf", " 8G"}) {
     SCOPED_TRACE(bad);
     EXPECT_THROW(cli::parse_memory_size(bad, 10 * GiB), InvalidArgument);
   }
@@ -40,7 +43,9 @@ TEST(Values, PixelCounts) {
   EXPECT_EQ(cli::parse_pixel_count("1e8"), 100000000);
   EXPECT_EQ(cli::parse_pixel_count("10000x10000"), 100000000);
   EXPECT_EQ(cli::parse_pixel_count("640x480"), 307200);
-  for (const char* bad : {"", "0", "x", "10x", "10Q", "-5"}) {
+  EXPECT_EQ(cli::parse_pixel_count("2.5e3x4"), 10000);
+  // Found by hand: 0x300 was read as hexadecimal, 768 pixels.
+  for (const char* bad : {"", "0", "x", "10x", "10Q", "-5", "0x300", "0x0", "inf", "1e", " 5"}) {
     SCOPED_TRACE(bad);
     EXPECT_THROW(cli::parse_pixel_count(bad), InvalidArgument);
   }

@@ -12,14 +12,48 @@ namespace fdiwn::cli {
 
 namespace {
 
+// The length of the plain decimal number `text` begins with ("-1.5e3"; 0
+// if none). std::stod alone also reads hexadecimal, "inf" and leading
+// spaces: found by hand, --max-pixels 0x300 was 768 pixels.
+size_t decimal_length(const std::string& text) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t from = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    return i - from;
+  };
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  size_t mantissa = digits();
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return 0;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    const size_t mark = i++;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+    if (digits() == 0) i = mark;  // "5e" or "1ex": the number ends before the e
+  }
+  return i;
+}
+
+// `text`'s leading plain decimal number; `used` gets its length.
+std::optional<double> leading_decimal(const std::string& text, size_t& used) {
+  used = decimal_length(text);
+  if (used == 0) return std::nullopt;
+  try {
+    return std::stod(text.substr(0, used));
+  } catch (const std::exception&) {
+    return std::nullopt;  // out of range
+  }
+}
+
 // Parses a leading non-negative number; `rest` gets what follows.
 bool leading_number(const std::string& text, double& value, std::string& rest) {
   size_t used = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return false;
-  }
+  const auto parsed = leading_decimal(text, used);
+  if (!parsed) return false;
+  value = *parsed;
   if (!(value >= 0) || !std::isfinite(value)) return false;
   rest = text.substr(used);
   for (auto& c : rest) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -119,13 +153,8 @@ namespace {
 // `text` as a whole as a finite number, or nullopt.
 std::optional<double> whole_number(const std::string& text) {
   std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (used != text.size() || !std::isfinite(v)) return std::nullopt;
+  const auto v = leading_decimal(text, used);
+  if (!v || used != text.size() || !std::isfinite(*v)) return std::nullopt;
   return v;
 }
 
