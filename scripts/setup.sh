@@ -25,7 +25,7 @@ done
 # recommended by libdnnl-dev, so --no-install-recommends would leave it out).
 packages=(build-essential cmake pkg-config ccache help2man
           libtorch-dev libdnnl-dev ocl-icd-opencl-dev libopencv-dev libcli11-dev libspdlog-dev
-          nlohmann-json3-dev libexiv2-dev libwebp-dev libheif-dev)
+          nlohmann-json3-dev libexiv2-dev libwebp-dev libheif-dev libjpeg-dev)
 if [[ $with_tests == ON ]]; then
   # python3-torch: the weight converter and its test (run by /usr/bin/python3);
   # clang and its runtime libraries: the libFuzzer targets (scripts/fuzz.sh).

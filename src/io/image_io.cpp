@@ -16,6 +16,7 @@
 #include "io/file_only_codecs.hpp"
 #include "io/format_names.hpp"
 #include "io/heif_codec.hpp"
+#include "io/jpeg_check.hpp"
 
 namespace fdiwn {
 
@@ -178,6 +179,14 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
   } else if (tiff && channels != 4 && probe.transparency) {
     image.notes.push_back("its alpha channel is not kept: the TIFF decoder reads it as " +
                           std::string(channels == 1 ? "gray" : "colour") + " only");
+  }
+  if (probe.format == ImageFormat::Jpeg) {
+    const io::JpegWarning warning = io::jpeg_data_warning(bytes);
+    if (warning.data_missing) {
+      throw ImageError(
+          path, "damaged JPEG: its image data ends early (libjpeg: " + warning.message + ")");
+    }
+    if (!warning.message.empty()) image.notes.push_back("libjpeg: " + warning.message);
   }
   scale_pnm_samples(pixels_read, probe, image.notes);
   if (probe.cmyk) image.notes.push_back("CMYK converted to RGB (no colour management)");
