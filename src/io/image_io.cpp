@@ -350,7 +350,13 @@ std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string&
   if (!is_writable_extension(ext)) {
     throw ImageError(path, "cannot write images of format '" + ext + "'");
   }
-  if (ext == "avif") return io::encode_avif(image, options.quality, metadata, path);
+  if (ext == "avif") {
+    // As embed_metadata says for WebP (found by hand: AVIF lost it in silence).
+    if (metadata != nullptr && !metadata->iptc.empty() && notes != nullptr) {
+      notes->push_back("its IPTC not kept: AVIF files cannot hold it");
+    }
+    return io::encode_avif(image, options.quality, metadata, path);
+  }
   std::vector<int> params;
   if (one_of(ext, {"jpg", "jpeg", "jpe"})) params = {cv::IMWRITE_JPEG_QUALITY, options.quality};
   // OpenCV writes lossless WebP for a quality above 100.

@@ -84,7 +84,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_flag("-r,--recursive", args.recursive,
                 "Descend into sub-folders; the output folder mirrors the tree");
   cmd->add_option("-f,--format", args.format,
-                  "Output format for folders: png, jpg, webp, avif, tiff, bmp, ppm, pgm "
+                  "Output format for folders and -o -: png, jpg, webp, avif, tiff, bmp, ppm, pgm "
                   "(default: the input's own, or the -o extension)");
   cmd->add_option("--quality", args.quality,
                   "JPEG/WebP/AVIF quality (WebP: 100 is lossless; AVIF: 100 is the lossless mode, "
@@ -114,7 +114,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("--metadata", args.metadata,
                   "keep: carry EXIF (orientation reset, sizes updated, no thumbnail), the ICC "
                   "profile, XMP and IPTC into outputs that can hold them (JPEG, PNG, WebP, "
-                  "TIFF); strip: write none")
+                  "TIFF, AVIF); strip: write none")
       ->check(CLI::IsMember({"keep", "strip"}))
       ->capture_default_str();
   cmd->add_option("--side-by-side", args.side_by_side,

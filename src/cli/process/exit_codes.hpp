@@ -12,7 +12,7 @@ enum ExitCode : int {
   kExitFailed = 1,        ///< some input failed (the others were still processed)
   kExitUsage = 2,         ///< bad flag or value, missing input
   kExitWeights = 3,       ///< the weights could not be loaded
-  kExitInterrupted = 130  ///< stopped by SIGINT/SIGTERM (outputs cleaned up)
+  kExitInterrupted = 130  ///< stopped by SIGINT/SIGTERM/SIGHUP (outputs cleaned up)
 };
 
 /// The exit code for an error that ends the whole run (main maps them the
@@ -31,6 +31,6 @@ inline constexpr const char* kExitCodeHelp =
     "  1  some files failed (the others were processed)\n"
     "  2  usage error (bad flag or value, missing input)\n"
     "  3  weights could not be loaded\n"
-    "  130  interrupted (SIGINT/SIGTERM); no partial files are left\n";
+    "  130  interrupted (SIGINT/SIGTERM/SIGHUP); no partial files are left\n";
 
 }  // namespace fdiwn::cli
