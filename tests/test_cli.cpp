@@ -1,4 +1,6 @@
 // The fdiwn command, run as a user would: outputs, exit codes, messages.
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -113,6 +115,13 @@ TEST(Cli, UnwritableOutputFolderFailsCleanly) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(dir.file("file") + ": cannot create the output folder"), std::string::npos)
       << r.err;
+  // A dangling link where the folder would be: named (found by hand: "File
+  // exists").
+  ASSERT_EQ(::symlink("nowhere", dir.file("dangling").c_str()), 0);
+  const auto d =
+      run_fdiwn({"upscale", "-i", lr_path(2, "bird"), "-o", dir.file("dangling/"), "-s", "2"});
+  EXPECT_EQ(d.exit_code, 1);
+  EXPECT_NE(d.err.find("dangling: is a dangling symbolic link"), std::string::npos) << d.err;
 }
 
 TEST(Cli, HelpListsExitCodes) {

@@ -73,6 +73,10 @@ TEST(Faults, NamesAndFormatsAreCheckedBeforeTheWork) {
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--name", "{name}.foo"}), 2, ".foo");
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--name", "{name}.png", "-f", "jpg"}), 2,
                "does not match --format jpg");
+  // No extension at all: said so, -f or not (found by hand: "does not match").
+  expect_error(
+      run_fdiwn({"upscale", "-i", dir.file("in/a.png"), "-o", dir.file("noext"), "-f", "png"}), 2,
+      "no extension to choose the image format from");
   EXPECT_FALSE(fs::exists(out));
   // Two spellings of one format agree.
   const std::string a = dir.file("in/a.png");

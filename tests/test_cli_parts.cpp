@@ -189,6 +189,9 @@ TEST_F(JobPlanning, CollidingOutputsAreExplained) {
   write_file(dir_.file("in/b.jpg"), "x");
   EXPECT_NE(message({dir_.file("in/b.png"), dir_.file("in/deep/b.png")}).find("the same name"),
             std::string::npos);
+  // One file twice, under two spellings (found by hand: "rename one of them").
+  const std::string twice = message({dir_.file("in/b.png"), dir_.file("in/deep/../b.png")});
+  EXPECT_NE(twice.find("given twice (also as"), std::string::npos) << twice;
   JobRequest r = request(false);
   r.format = "png";
   r.inputs = {dir_.file("in/b.png"), dir_.file("in/b.jpg")};

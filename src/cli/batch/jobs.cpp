@@ -200,6 +200,12 @@ namespace {
 // extension names a format fdiwn writes, and the one --format asks for.
 void check_output_file_name(const JobRequest& request) {
   const std::string ext = extension_of(request.output);
+  if (ext.empty()) {
+    // Found by hand: with -f, this said the extension did not match it.
+    throw InvalidArgument(request.output +
+                          ": no extension to choose the image format from (-f chooses it for "
+                          "folders, -o - and devices only)");
+  }
   if (!request.format.empty() && format_of_extension(ext) != format_of_extension(request.format)) {
     throw InvalidArgument(request.output + ": the extension does not match --format " +
                           request.format);
@@ -348,6 +354,13 @@ JobList list_jobs(const JobRequest& request) {
                               "; choose another -o or --name");
       }
       const fs::path a(c->other), b(j.input);
+      const auto id_a = file_id(c->other), id_b = file_id(j.input);
+      if (id_a && id_b && id_a->device == id_b->device && id_a->inode == id_b->inode) {
+        // Found by hand: this was advised to rename one of "them".
+        throw InvalidArgument(j.input + ": given twice" +
+                              (c->other == j.input ? "" : " (also as " + c->other + ")") +
+                              "; give each input once");
+      }
       const char* why = a.filename() == b.filename()
                             ? "they have the same name (from different folders): rename one of "
                               "them, or upscale them into different folders"

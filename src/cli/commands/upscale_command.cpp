@@ -42,7 +42,13 @@ void check_output_folder(const std::string& dir) {
   const fs::path d = dir.empty() ? fs::path(".") : fs::path(dir);
   std::error_code ec;
   fs::create_directories(d, ec);
-  if (ec) throw ImageError(d.string(), "cannot create the output folder: " + ec.message());
+  if (ec) {
+    // Found by hand: a dangling link said "File exists".
+    const PathInfo info = inspect_path(d.string());
+    const bool named = info.kind == PathKind::Unusable && !info.reason.empty();
+    throw ImageError(d.string(), named ? info.reason + ": cannot create the output folder there"
+                                       : "cannot create the output folder: " + ec.message());
+  }
   std::string probe = (d / ".fdiwn-write-test-XXXXXX").string();
   const int fd = ::mkstemp(probe.data());
   if (fd < 0) {
