@@ -130,5 +130,19 @@ TEST(Cli, HelpListsExitCodes) {
   EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << r.out;
 }
 
+TEST(Cli, AnUnknownCommandIsNamed) {
+  // Found by hand: `fdiwn bogus` said only "A subcommand is required".
+  const auto r = run_fdiwn({"-v", "bogus", "-i", "x.png"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command 'bogus' (the commands: upscale, bench, metrics, info)"),
+            std::string::npos)
+      << r.err;
+  // Errors inside a command are the command's own.
+  const auto inside = run_fdiwn({"upscale", "--bogus"});
+  EXPECT_EQ(inside.exit_code, 2);
+  EXPECT_EQ(inside.err.find("unknown command"), std::string::npos) << inside.err;
+  EXPECT_NE(run_fdiwn({"-v"}).err.find("A subcommand is required"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace fdiwn::test

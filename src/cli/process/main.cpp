@@ -127,6 +127,19 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (app.get_subcommands().empty()) {
+      // Found by hand: `fdiwn bogus` said only "A subcommand is required".
+      // The options before a command are flags: its first word is the command.
+      const auto word = std::find_if(argv + 1, argv + argc,
+                                     [](const char* a) { return a[0] != '-' && a[0] != '\0'; });
+      if (word != argv + argc) {
+        std::fprintf(stderr,
+                     "unknown command '%s' (the commands: upscale, bench, metrics, info)\n"
+                     "Run with --help for more information.\n",
+                     printable(*word).c_str());
+        return kExitUsage;
+      }
+    }
     const int rc = app.exit(e);
     if (rc == 0) return kExitOk;
     // The --json document promised for usage errors, also for those found
