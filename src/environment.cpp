@@ -87,6 +87,17 @@ std::string default_weights_path(int scale) {
       .string();
 }
 
+int available_cores() {
+  // Respect taskset/cgroup CPU masks, which hardware_concurrency ignores.
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
 int default_thread_count() {
   // OMP_NUM_THREADS as OpenMP reads it (its first value), where it is a
   // positive count: a user's or a cluster job's limit. Found by hand: the
@@ -99,14 +110,7 @@ int default_thread_count() {
       return static_cast<int>(n);
     }
   }
-  // Respect taskset/cgroup CPU masks, which hardware_concurrency ignores.
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    const int n = CPU_COUNT(&set);
-    if (n > 0) return n;
-  }
-  const unsigned n = std::thread::hardware_concurrency();
-  return n > 0 ? static_cast<int>(n) : 1;
+  return available_cores();
 }
 
 std::size_t available_memory() {

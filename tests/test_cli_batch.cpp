@@ -1,5 +1,6 @@
 // `fdiwn upscale` on folders: permissions, skip/overwrite, naming, side by
 // side, --json, and interrupted batches that leave no partial file.
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -164,6 +165,15 @@ TEST_F(CliBatch, SmallImagesRunSideBySide) {
       one_thread);
   ASSERT_EQ(omp.exit_code, 0) << omp.err;
   EXPECT_EQ(parse_json(omp).at("files").at(0).at("threads"), 1);
+  // -j overrides it, up to 4 threads a core (the cores, not OMP_NUM_THREADS).
+  cpu_set_t set;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof set, &set), 0);
+  const std::string most = std::to_string(4 * CPU_COUNT(&set));
+  const auto j = run_fdiwn({"upscale", "-i", dir_.file("in/a.png"), "-o", dir_.file("j.png"), "-s",
+                            "2", "-j", most, "--json"},
+                           one_thread);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(parse_json(j).at("files").at(0).at("threads"), 4 * CPU_COUNT(&set));
 
   const auto off = run("off", "off");
   ASSERT_EQ(off.exit_code, 0) << off.err;

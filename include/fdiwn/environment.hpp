@@ -16,6 +16,9 @@ namespace fdiwn {
 /// even if the file is missing (the loader then names it in its error).
 std::string default_weights_path(int scale);
 
+/// The cores this process may run on (its CPU affinity mask).
+int available_cores();
+
 /// Threads the library uses when options ask for 0: OMP_NUM_THREADS where it
 /// is a positive count (its first value, as OpenMP reads it), else the cores
 /// this process may run on.

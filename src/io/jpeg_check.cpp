@@ -2,7 +2,6 @@
 
 #include <csetjmp>
 #include <cstdio>
-#include <vector>
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <jerror.h>
@@ -24,12 +23,16 @@ struct Reporter {
 
 void on_message(j_common_ptr cinfo, int level) {
   auto* r = reinterpret_cast<Reporter*>(cinfo->err);
-  if (level >= 0 || !r->first.message.empty()) return;  // trace messages; a later warning
+  if (level >= 0) return;  // trace messages
+  const int code = cinfo->err->msg_code;
+  const bool missing = code == JWRN_HIT_MARKER || code == JWRN_JPEG_EOF;
+  // The first warning, or the first that says data is missing: a harmless
+  // one before it must not hide it.
+  if (!r->first.message.empty() && (r->first.data_missing || !missing)) return;
   char text[JMSG_LENGTH_MAX];
   (*cinfo->err->format_message)(cinfo, text);
   r->first.message = text;
-  const int code = cinfo->err->msg_code;
-  r->first.data_missing = code == JWRN_HIT_MARKER || code == JWRN_JPEG_EOF;
+  r->first.data_missing = missing;
 }
 
 }  // namespace
@@ -40,8 +43,8 @@ JpegWarning jpeg_data_warning(const std::vector<unsigned char>& bytes) {
   cinfo.err = jpeg_std_error(&reporter.base);
   reporter.base.error_exit = on_error;
   reporter.base.emit_message = on_message;
-  // longjmp comes back to this frame from libjpeg's C frames only.
-  std::vector<JSAMPLE> row;
+  // longjmp comes back to this frame from libjpeg's C frames only; the row
+  // is libjpeg's own memory, freed with it.
   if (setjmp(reporter.on_error) != 0) {
     jpeg_destroy_decompress(&cinfo);
     return {};
@@ -53,9 +56,9 @@ JpegWarning jpeg_data_warning(const std::vector<unsigned char>& bytes) {
   cinfo.scale_denom = 8;
   cinfo.dct_method = JDCT_IFAST;
   jpeg_start_decompress(&cinfo);
-  row.resize(static_cast<size_t>(cinfo.output_width) *
-             static_cast<size_t>(cinfo.output_components));
-  JSAMPROW rows[1] = {row.data()};
+  JSAMPARRAY rows = (*cinfo.mem->alloc_sarray)(
+      reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE,
+      cinfo.output_width * static_cast<JDIMENSION>(cinfo.output_components), 1);
   while (cinfo.output_scanline < cinfo.output_height) jpeg_read_scanlines(&cinfo, rows, 1);
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);

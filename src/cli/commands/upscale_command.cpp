@@ -354,7 +354,8 @@ int upscale_frames(const UpscaleArgs& args, StatusLineSink* status_line) {
 }
 
 int run_command(const UpscaleArgs& args, StatusLineSink* status_line) {
-  const int cpus = std::max(1, default_thread_count());
+  // The cores, not OMP_NUM_THREADS (which -j overrides).
+  const int cpus = std::max(1, available_cores());
   if (args.threads > 4 * cpus) {
     throw InvalidArgument("-j " + std::to_string(args.threads) +
                           ": more than 4 threads per core (" + std::to_string(cpus) +
