@@ -146,6 +146,8 @@ struct FileId {
 };
 /// The id of the file at `path`, or nullopt if there is none.
 std::optional<FileId> file_id(const std::string& path);
+/// True if both paths lead to one existing file (file_id equal).
+bool same_file(const std::string& a, const std::string& b);
 
 }  // namespace fdiwn
 FDIWN_API_END

@@ -255,4 +255,9 @@ std::optional<FileId> file_id(const std::string& path) {
   return FileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+  const auto id_a = file_id(a), id_b = file_id(b);
+  return id_a && id_b && id_a->device == id_b->device && id_a->inode == id_b->inode;
+}
+
 }  // namespace fdiwn

@@ -54,12 +54,12 @@ void drop_unfitting_icc_profile(ImageMetadata& metadata, int channels,
   if (space == pixels) return;
   metadata.icc.clear();
   if (notes) {
-    std::string name = space;
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    std::string kind = pixels;
-    while (!kind.empty() && kind.back() == ' ') kind.pop_back();
-    notes->push_back("its ICC profile not kept: it is for " + name + " pixels, and these are " +
-                     kind);
+    const auto trimmed = [](std::string s) {  // signatures are padded with spaces
+      while (!s.empty() && s.back() == ' ') s.pop_back();
+      return s;
+    };
+    notes->push_back("its ICC profile not kept: it is for " + trimmed(space) +
+                     " pixels, and these are " + trimmed(pixels));
   }
 }
 

@@ -354,8 +354,7 @@ JobList list_jobs(const JobRequest& request) {
                               "; choose another -o or --name");
       }
       const fs::path a(c->other), b(j.input);
-      const auto id_a = file_id(c->other), id_b = file_id(j.input);
-      if (id_a && id_b && id_a->device == id_b->device && id_a->inode == id_b->inode) {
+      if (same_file(c->other, j.input)) {
         // Found by hand: this was advised to rename one of "them".
         throw InvalidArgument(j.input + ": given twice" +
                               (c->other == j.input ? "" : " (also as " + c->other + ")") +

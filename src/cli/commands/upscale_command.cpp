@@ -161,17 +161,15 @@ namespace {
 // 11%, 640x360 2-8% (with 200 MiB more memory, so those stay shared).
 constexpr int64_t kSideBySidePixels = 100000;
 
-// A failure to deliver it (a closed pipe) is reported once, by main, which
-// checks standard output at the end of every command. With -o - standard
-// output carries the image: the report goes to standard error.
 // -o - or a path to the file standard output is (-o /dev/stdout, or the
 // file it was redirected to): found by hand, the report went into the image.
 bool output_is_standard_output(const std::string& output) {
-  if (is_stream(output)) return true;
-  const auto named = file_id(output), out = file_id("/proc/self/fd/1");
-  return named && out && named->device == out->device && named->inode == out->inode;
+  return is_stream(output) || same_file(output, "/proc/self/fd/1");
 }
 
+// A failure to deliver it (a closed pipe) is reported once, by main, which
+// checks standard output at the end of every command. When standard output
+// carries the image, the report goes to standard error.
 void write_json(const UpscaleArgs& args, const std::string& doc) {
   // (The process's stderr is captured for library messages: the report
   // goes to the stream the log writes to.)

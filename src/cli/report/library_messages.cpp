@@ -88,9 +88,7 @@ int original_stderr() {
 }
 
 void write_report(const std::string& path, const std::string& text) {
-  const auto named = file_id(path), captured = file_id("/proc/self/fd/2");
-  if (g_original != STDERR_FILENO && named && captured && named->device == captured->device &&
-      named->inode == captured->inode) {
+  if (g_original != STDERR_FILENO && same_file(path, "/proc/self/fd/2")) {
     write_stream(g_original, path, std::vector<unsigned char>(text.begin(), text.end()));
     return;
   }
