@@ -5,6 +5,7 @@
 
 #include "chop_geometry.hpp"
 #include "fdiwn/errors.hpp"
+#include "fdiwn/upscaler.hpp"
 
 namespace fdiwn {
 
@@ -67,6 +68,14 @@ DetailedPlan finish(const PlanRequest& r, Mode mode, int64_t min_size) {
 }
 
 }  // namespace
+
+std::size_t least_memory_budget(Path path) {
+  PlanRequest r;
+  r.scale = 4;
+  r.path = path;
+  return kFixedBytes +
+         static_cast<std::size_t>(piece_bytes_per_pixel(r) * static_cast<double>(kSmallestPiece));
+}
 
 DetailedPlan make_plan(const PlanRequest& r) {
   if (r.mode == Mode::Whole) return finish(r, Mode::Whole, 0);

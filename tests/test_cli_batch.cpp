@@ -216,8 +216,12 @@ TEST_F(CliBatch, SmallMemoryBudgetSplitsTheImage) {
   ASSERT_EQ(split.exit_code, 0) << split.err;
   EXPECT_NE(split.err.find("chop ("), std::string::npos) << split.err;
   const auto whole = run_fdiwn({"upscale", "-i", dir_.file("big.png"), "-o", dir_.file("whole.png"),
-                                "-s", "2", "--mode", "whole"});
+                                "-s", "2", "--mode", "whole", "--max-memory", "440M"});
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  // Found by hand: -m whole went over the budget without a word.
+  EXPECT_NE(whole.err.find("MiB, more than the 440 MiB memory budget (-m auto would split it)"),
+            std::string::npos)
+      << whole.err;
   const cv::Mat a = read_unchanged(dir_.file("split.png")),
                 b = read_unchanged(dir_.file("whole.png"));
   ASSERT_EQ(a.size(), cv::Size(600, 480));

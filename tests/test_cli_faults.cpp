@@ -44,6 +44,7 @@ TEST(Faults, EntriesLeftOutOfAFolderAreNoted) {
   fs::create_symlink(dir.file("in/loop.png"), dir.file("in/loop.png"));
   fs::create_directory_symlink(dir.file("in"), dir.file("in/cycle"));
   image(dir, "in/locked/b.png");
+  image(dir, "in/.hidden.png");
   ::chmod(dir.file("in/locked").c_str(), 0);
   CliOptions o;
   o.unprivileged = true;  // root would list the locked folder anyway
@@ -55,6 +56,11 @@ TEST(Faults, EntriesLeftOutOfAFolderAreNoted) {
         << entry << " not noted:\n"
         << r.err;
   }
+  // Found by hand: a hidden image was left out without a word.
+  EXPECT_NE(r.err.find("leaving out 1 hidden image (a name starting with '.'; first: " +
+                       dir.file("in/.hidden.png") + ")"),
+            std::string::npos)
+      << r.err;
   EXPECT_TRUE(fs::exists(dir.file("out/a.png")));
 }
 
@@ -86,6 +92,47 @@ TEST(Faults, NamesAndFormatsAreCheckedBeforeTheWork) {
   EXPECT_EQ(
       run_fdiwn({"upscale", "-i", a, "-o", dir.file("x.tif"), "-f", "tiff", "-s", "2"}).exit_code,
       0);
+}
+
+// Found by hand: each was taken, then ignored or misread.
+TEST(Faults, OptionsThatCannotDoWhatTheySayAreRefused) {
+  TempDir dir;
+  const std::string in = image(dir, "a.png"), out = dir.file("o.png");
+  // One output file named by -o: --name has nothing to name.
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--name", "{name}_x.png"}), 2,
+               "--name '{name}_x.png' names the files of an output folder; -o " + out);
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", "-", "--name", "{name}.png"}), 2,
+               "names the files of an output folder");
+  // A budget no image fits in: refused before the work, with the least one.
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--max-memory", "100M"}), 2,
+               "--max-memory '100M': fdiwn needs at least ");
+  EXPECT_FALSE(fs::exists(out));
+  // A word after a list option is not one of its values ("--scale: a.png"),
+  // and a value given twice is refused (bench ran the scale twice).
+  const std::vector<std::string> metrics = {"metrics", "--hr", dir.path(), "--sr", dir.path()};
+  auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  expect_error(run_fdiwn(with(metrics, {"-s", "4", in})), 2,
+               "The following argument was not expected: " + in);
+  expect_error(run_fdiwn(with(metrics, {"-s", "4", "-s", "4"})), 2, "--scale: 4 is given twice");
+  expect_error(run_fdiwn(with(metrics, {"-s", "2,4,2"})), 2, "--scale: 2 is given twice");
+  expect_error(run_fdiwn({"bench", "--hr", dir.path(), "-s", "2", "--baseline", "bicubic",
+                          "--baseline", "bicubic"}),
+               2, "--baseline: bicubic is given twice");
+  // Several scales in one value: both scored.
+  image(dir, "hr/a.png", 48, 48);
+  image(dir, "sr/x2/a.png", 48, 48);
+  image(dir, "sr/x4/a.png", 48, 48);
+  const auto both = run_fdiwn({"metrics", "--hr", dir.file("hr"), "--sr", dir.file("sr/x{scale}"),
+                               "-s", "2,4", "--json", dir.file("s.json")});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  const auto runs = nlohmann::json::parse(read_file(dir.file("s.json"))).at("runs");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs.at(0).at("scale"), 2);
+  EXPECT_EQ(runs.at(1).at("scale"), 4);
+  EXPECT_EQ(runs.at(1).at("images").size(), 1u);
 }
 
 TEST(Faults, ResultTooLargeForItsFormatFailsBeforeTheWork) {

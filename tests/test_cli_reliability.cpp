@@ -86,10 +86,10 @@ TEST(Reliability, PaddedPngIsRefusedFromItsHeader) {
   const std::string path = small_png(dir, "p.png", 32, 32);
   fs::resize_file(path, std::uintmax_t{1} << 30);
   auto r = run_limited({"upscale", "-i", path, "-o", dir.file("o.png"), "-s", "2", "--max-memory",
-                        "100M", "--max-pixels", "1000"});
+                        "420M", "--max-pixels", "1000"});
   expect_refusal(r, 1, path, "--max-pixels");
   r = run_limited(
-      {"upscale", "-i", path, "-o", dir.file("o.png"), "-s", "2", "--max-memory", "100M"});
+      {"upscale", "-i", path, "-o", dir.file("o.png"), "-s", "2", "--max-memory", "420M"});
   expect_refusal(r, 1, path, "not read");
 }
 
@@ -133,7 +133,7 @@ TEST(Reliability, TiffTileBombIsRefusedFromItsDirectory) {
   for (const char* max_pixels : {"100M", "1e9"}) {
     SCOPED_TRACE(max_pixels);
     const auto r = run_limited({"upscale", "-i", path, "-o", dir.file("o.png"), "-s", "2",
-                                "--max-memory", "200M", "--max-pixels", max_pixels});
+                                "--max-memory", "420M", "--max-pixels", max_pixels});
     expect_refusal(r, 1, path, "16384x16384");
   }
 }

@@ -169,6 +169,21 @@ TEST(NoTemporaryCopies, DamagedPfmIsRefusedFromItsHeaderLeavingNothing) {
   EXPECT_TRUE(fs::is_empty(temp_dir.path()));
 }
 
+// Found by hand: both were "cannot decode the other data".
+TEST(CutShort, JpegTwoThousandAndSunRasterAreNamed) {
+  TempDir dir;
+  cv::Mat source(40, 48, CV_8UC3);
+  cv::randu(source, 0, 256);
+  for (const auto& [extension, name] : {std::pair{".jp2", "JPEG 2000"}, {".ras", "Sun raster"}}) {
+    SCOPED_TRACE(extension);
+    std::vector<unsigned char> bytes;
+    ASSERT_TRUE(cv::imencode(extension, source, bytes));
+    const std::string path = dir.file(std::string("cut") + extension);
+    write_file(path, std::string(bytes.begin(), bytes.begin() + bytes.size() * 2 / 3));
+    expect_refused(path, {}, {std::string("cannot decode the ") + name + " data", "cut short"});
+  }
+}
+
 // --- Names a folder scan takes ------------------------------------------------------
 
 TEST(ReadableNames, EveryUsualExtensionOfAFormatReadIsTaken) {

@@ -44,14 +44,25 @@ TEST(OutputSize, Plans) {
   expect_plan("rounding", {1.5, 0, 0}, {3, 1}, 2, 1, {5, 2}, true);
 }
 
-TEST(OutputSize, BeyondTwoPassesIsRefused) {
+// The message for 5000 pixels wide from 64 at `scale`.
+std::string beyond_two_passes(int scale) {
   try {
-    plan_size({0, 5000, 0}, {64, 48}, 2, "x.png");
-    ADD_FAILURE() << "no error";
+    plan_size({0, 5000, 0}, {64, 48}, scale, "x.png");
   } catch (const ImageError& e) {
-    EXPECT_NE(std::string(e.what()).find("two passes"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("x.png"), std::string::npos) << e.what();
+    return e.what();
   }
+  return "no error";
+}
+
+TEST(OutputSize, BeyondTwoPassesIsRefused) {
+  const std::string at_two = beyond_two_passes(2);
+  EXPECT_NE(at_two.find("two passes"), std::string::npos) << at_two;
+  EXPECT_NE(at_two.find("x.png"), std::string::npos) << at_two;
+  EXPECT_NE(at_two.find("use -s 4"), std::string::npos) << at_two;
+  // Found by hand: at -s 4 already, it advised "use -s 4".
+  const std::string at_four = beyond_two_passes(4);
+  EXPECT_EQ(at_four.find("-s 4"), std::string::npos) << at_four;
+  EXPECT_NE(at_four.find("ask for a smaller size"), std::string::npos) << at_four;
 }
 
 }  // namespace

@@ -92,5 +92,11 @@ class Upscaler {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The least memory budget (UpscalerOptions::memory_budget) Mode::Auto can
+/// run any image on `path` in: the libraries, the weights and the smallest
+/// piece of an image at x4. Below it every image fails with
+/// InsufficientMemory; a large image may need more for its output.
+std::size_t least_memory_budget(Path path);
+
 }  // namespace fdiwn
 FDIWN_API_END

@@ -160,8 +160,12 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
     throw ImageError(path, "out of memory while decoding the image");
   }
   if (pixels_read.empty()) {
-    throw ImageError(path, std::string("cannot decode the ") + format_name(probe.format) +
-                               " data (corrupt or unsupported variant)");
+    // Found by hand: a cut JPEG 2000 file was "the other data".
+    const std::string kind = probe.format != ImageFormat::Other ? format_name(probe.format)
+                             : io::is_sun_raster(bytes)         ? "Sun raster"
+                                                                : "JPEG 2000";
+    throw ImageError(
+        path, "cannot decode the " + kind + " data (corrupt, cut short or an unsupported variant)");
   }
   if (pixels_read.depth() != CV_8U && pixels_read.depth() != CV_16U) {
     throw ImageError(path, kDeepSamples);

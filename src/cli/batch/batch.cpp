@@ -241,6 +241,13 @@ class Batch {
             options_.max_memory / 4, options_.max_memory - std::min(others, options_.max_memory)));
         const auto start = Clock::now();
         const RunPlan plan = upscaler.plan(d->pixels.size(), d->pixels.channels(), options_.mode);
+        if (options_.mode == Mode::Whole && plan.peak_bytes > options_.max_memory) {
+          // -m whole asks for one pass whatever it costs; said, not refused.
+          r.notes.push_back("one pass of the whole image needs about " +
+                            std::to_string(plan.peak_bytes >> 20) + " MiB, more than the " +
+                            std::to_string(options_.max_memory >> 20) +
+                            " MiB memory budget (-m auto would split it)");
+        }
         r.threads = upscaler.threads();
         {
           std::lock_guard<std::mutex> lock(observer_mutex_);

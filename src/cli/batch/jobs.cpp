@@ -88,7 +88,14 @@ class FolderScan {
   }
 
   void visit(const fs::path& p, std::vector<fs::path>& subfolders) {
-    if (is_hidden(p)) return;  // hidden files, our temporary files included
+    if (is_hidden(p)) {  // hidden files, our temporary files included
+      // Named, so that an image hidden by its name is not lost without a word.
+      std::error_code ec;
+      if (is_readable_extension(extension_of(p)) && fs::is_regular_file(p, ec)) {
+        list_.hidden.push_back(p.string());
+      }
+      return;
+    }
     if (p.string().size() >= PATH_MAX) {
       skip(p, "the path is longer than " + std::to_string(PATH_MAX - 1) + " bytes");
       return;
@@ -270,17 +277,23 @@ JobList list_jobs(const JobRequest& request) {
     throw InvalidArgument("--format " + request.format +
                           ": cannot write that format (png, jpg, webp, avif, tiff, bmp, ppm, pgm)");
   }
-  const bool streams = is_stream(request.output) ||
-                       std::any_of(request.inputs.begin(), request.inputs.end(), is_stream);
-  if (streams) return stream_job(request);
-  const std::string pattern = request.name_pattern.empty() ? "{name}.{ext}" : request.name_pattern;
   const fs::path out(request.output);
   std::error_code ec;
-
+  const bool streams = is_stream(request.output) ||
+                       std::any_of(request.inputs.begin(), request.inputs.end(), is_stream);
   // One input file and an output that is not a folder: a file-to-file job.
   const bool single_file = request.inputs.size() == 1 && !fs::is_directory(request.inputs[0], ec);
   const bool output_is_folder =
       fs::is_directory(out, ec) || (!request.output.empty() && request.output.back() == '/');
+  // --name names the files of an output folder; a file or stream named by
+  // -o has its name (found by hand: --name was ignored without a word).
+  if (!request.name_pattern.empty() && (streams || (single_file && !output_is_folder))) {
+    throw InvalidArgument("--name '" + request.name_pattern +
+                          "' names the files of an output folder; -o " + request.output +
+                          " names the output itself: give -o a folder, or leave --name out");
+  }
+  if (streams) return stream_job(request);
+  const std::string pattern = request.name_pattern.empty() ? "{name}.{ext}" : request.name_pattern;
   const fs::path out_dir_identity = identity(out);
 
   JobList list;

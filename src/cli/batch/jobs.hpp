@@ -36,6 +36,8 @@ struct JobList {
   std::vector<Job> jobs;
   /// Files found in folders that are not images by their extension.
   std::vector<std::string> ignored;
+  /// Images in folders left out for a name starting with '.'.
+  std::vector<std::string> hidden;
   /// Entries of folders left out for another reason, each a message naming
   /// the entry and the reason (a FIFO, a dangling link, an unreadable
   /// sub-folder, an output of another input).
@@ -44,7 +46,7 @@ struct JobList {
   std::string output_folder;
 };
 
-/// Expands folders (sorted; hidden files, the output folder and files that
+/// Expands folders (sorted; hidden files (listed), the output folder and files that
 /// are another input's output left out), names the outputs, and checks the
 /// request: throws fdiwn::InvalidArgument (a usage error) for a missing
 /// input, an empty or file output where a folder is needed, an output

@@ -58,11 +58,11 @@ SizePlan plan_size(const OutputSize& want, cv::Size input, int scale, const std:
   const double needed = std::max(plan.target.width / w, plan.target.height / h);
   plan.passes = needed <= scale ? 1 : 2;
   if (needed > static_cast<double>(scale) * scale) {
-    throw ImageError(path, "x" + factor_text(needed) + " (" + std::to_string(plan.target.width) +
-                               "x" + std::to_string(plan.target.height) +
-                               ") is more than two passes at x" + std::to_string(scale) +
-                               " reach (x" + std::to_string(scale * scale) +
-                               "); use -s 4 or a smaller size");
+    throw ImageError(
+        path, "x" + factor_text(needed) + " (" + std::to_string(plan.target.width) + "x" +
+                  std::to_string(plan.target.height) + ") is more than two passes at x" +
+                  std::to_string(scale) + " reach (x" + std::to_string(scale * scale) + "); " +
+                  (scale < 4 ? "use -s 4 or a smaller size" : "ask for a smaller size"));
   }
   const int reached = plan.passes == 1 ? scale : scale * scale;
   plan.resize = plan.target != input * reached;

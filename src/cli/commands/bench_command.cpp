@@ -79,14 +79,19 @@ CLI::App* add_bench_command(CLI::App& app, BenchArgs& args) {
   cmd->add_option("--lr", args.lr,
                   "Folder of LR images, paired by name; default: made from HR with Matlab's "
                   "bicubic ('{scale}' is replaced per scale)");
-  cmd->add_option("--set", args.sets,
-                  "A test set: NAME=HR_DIR (LR made by Matlab's bicubic) or NAME=HR_DIR:LR_DIR; "
-                  "several allowed, a column each ('{scale}' is replaced per scale)");
-  cmd->add_option("--baseline", args.baselines,
-                  "Also score an interpolation of the LR images, as Matlab's imresize makes it: "
-                  "bicubic, bilinear, nearest or lanczos (lanczos3); several allowed, a row each")
+  one_value_each(cmd->add_option(
+      "--set", args.sets,
+      "A test set: NAME=HR_DIR (LR made by Matlab's bicubic) or NAME=HR_DIR:LR_DIR; "
+      "several allowed, a column each ('{scale}' is replaced per scale)"));
+  one_value_each(cmd->add_option("--baseline", args.baselines,
+                                 "Also score an interpolation of the LR images, as Matlab's "
+                                 "imresize makes it: bicubic, bilinear, nearest or lanczos "
+                                 "(lanczos3); several allowed, a row each"),
+                 ',')
       ->check(CLI::IsMember({"bicubic", "bilinear", "nearest", "lanczos"}));
-  cmd->add_option("-s,--scale", args.scales, "Scales to run (several allowed: -s 2 -s 3 -s 4)")
+  one_value_each(cmd->add_option("-s,--scale", args.scales,
+                                 "Scales to run (several allowed: -s 2 -s 3 -s 4, or -s 2,3,4)"),
+                 ',')
       ->check(CLI::IsMember({2, 3, 4}));
   static constexpr Mode kBenchModes[] = {Mode::Chop, Mode::Whole};
   add_choice(cmd, "-m,--mode", args.mode,

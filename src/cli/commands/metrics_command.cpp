@@ -5,6 +5,7 @@
 
 #include "cli/batch/output_guard.hpp"
 #include "cli/commands/scoring_options.hpp"
+#include "cli/commands/values.hpp"
 #include "cli/scoring/named_folders.hpp"
 #include "cli/scoring/pairing.hpp"
 #include "cli/scoring/score_report.hpp"
@@ -17,15 +18,18 @@ CLI::App* add_metrics_command(CLI::App& app, MetricsArgs& args) {
   auto* cmd = app.add_subcommand(
       "metrics", "PSNR/SSIM of SR images made by any methods, in the paper's protocol");
   cmd->add_option("--hr", args.hr, "Folder of HR images (a test set named after its folder)");
-  cmd->add_option("--set", args.sets,
-                  "A test set: NAME=HR_DIR (several allowed; a column each; '{scale}' in "
-                  "HR_DIR is replaced)");
-  cmd->add_option("--sr", args.sr,
-                  "A method's SR images: NAME=DIR or DIR, paired with HR by name (several "
-                  "allowed; a row each; '{scale}' and '{set}' in DIR are replaced)")
+  one_value_each(cmd->add_option("--set", args.sets,
+                                 "A test set: NAME=HR_DIR (several allowed; a column each; "
+                                 "'{scale}' in HR_DIR is replaced)"));
+  one_value_each(cmd->add_option("--sr", args.sr,
+                                 "A method's SR images: NAME=DIR or DIR, paired with HR by name "
+                                 "(several allowed; a row each; '{scale}' and '{set}' in DIR are "
+                                 "replaced)"))
       ->required();
-  cmd->add_option("-s,--scale", args.scales,
-                  "Their scale (HR is mod-cropped by it); several allowed: -s 2 -s 4")
+  one_value_each(cmd->add_option("-s,--scale", args.scales,
+                                 "Their scale (HR is mod-cropped by it); several allowed: -s 2 "
+                                 "-s 4, or -s 2,4"),
+                 ',')
       ->check(CLI::IsMember({2, 3, 4}))
       ->required();
   add_scoring_options(cmd, args.scoring);

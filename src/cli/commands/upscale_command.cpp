@@ -100,7 +100,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   cmd->add_option("--name", args.name_pattern,
                   "Output file name in a folder: {name} (input name without extension), {ext}, "
                   "{scale}")
-      ->capture_default_str();
+      ->default_str("{name}.{ext}");
   add_choice(cmd, "-m,--mode", args.mode,
              "auto: whole image when it fits --max-memory, else split; whole: one pass (the "
              "network's exact output); chop: the authors' evaluation quadrants",
@@ -219,6 +219,13 @@ BatchOptions batch_options(const UpscaleArgs& args) {
   batch.max_memory = args.max_memory.empty()
                          ? default_memory_budget()
                          : parse_memory_size(args.max_memory, available_memory());
+  // Found by hand: a budget below this passed, and then every image failed.
+  const std::size_t least = least_memory_budget(args.path);
+  if (!args.max_memory.empty() && batch.max_memory < least) {
+    throw InvalidArgument("--max-memory '" + args.max_memory + "': fdiwn needs at least " +
+                          format_bytes(least) + " (the libraries, the weights and " +
+                          "the smallest piece of an image)");
+  }
   // A file is read whole before it is decoded: one larger than the batch's
   // share of the budget for images in flight is refused unread.
   batch.read.file.max_bytes = batch.max_memory / 2;
@@ -276,6 +283,10 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     spdlog::info("ignoring {} file{} that {} not images by name (first: {})", list.ignored.size(),
                  list.ignored.size() == 1 ? "" : "s", list.ignored.size() == 1 ? "is" : "are",
                  list.ignored.front());
+  }
+  if (!list.hidden.empty()) {
+    spdlog::info("leaving out {} hidden image{} (a name starting with '.'; first: {})",
+                 list.hidden.size(), list.hidden.size() == 1 ? "" : "s", list.hidden.front());
   }
   for (const auto& s : list.skipped) spdlog::warn("{}", s);
   const BatchOptions batch = batch_options(args);

@@ -23,7 +23,7 @@ struct UpscaleArgs {
   bool recursive = false;
   std::string format;
   int quality = 95;
-  std::string name_pattern = "{name}.{ext}";
+  std::string name_pattern;  ///< empty: not given ({name}.{ext})
   Mode mode = Mode::Auto;
   bool tta = false;
   AlphaMode alpha = AlphaMode::Network;

@@ -203,4 +203,25 @@ void refuse_empty_values(CLI::App* cmd) {
   }
 }
 
+CLI::Option* one_value_each(CLI::Option* option, char separator) {
+  option->allow_extra_args(false);
+  if (separator != '\0') option->delimiter(separator);
+  return option;
+}
+
+void refuse_repeated_values(CLI::App* cmd) {
+  cmd->parse_complete_callback([cmd] {
+    for (const CLI::Option* option : cmd->get_options()) {
+      if (option->get_expected_min() == 0) continue;  // a flag: twice is still once
+      std::vector<std::string> seen;
+      for (const std::string& value : option->results()) {
+        if (std::find(seen.begin(), seen.end(), value) != seen.end()) {
+          throw CLI::ValidationError(option->get_name(), value + " is given twice");
+        }
+        seen.push_back(value);
+      }
+    }
+  });
+}
+
 }  // namespace fdiwn::cli

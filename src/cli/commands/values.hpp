@@ -40,6 +40,15 @@ CLI::Validator non_negative_number();
 /// (`-w "$UNSET"`): read as "not given", it silently ran the default.
 void refuse_empty_values(CLI::App* cmd);
 
+/// Makes a list option take one value each time it is given (-s 2 -s 4; with
+/// `separator`, also -s 2,4). CLI11's default took every word that followed:
+/// `metrics -s 4 a.png` said only "--scale: a.png".
+CLI::Option* one_value_each(CLI::Option* option, char separator = '\0');
+
+/// Makes every option of `cmd` refuse a value given twice (`-s 2 -s 2`):
+/// bench ran that scale twice, and metrics blamed the --sr folder for it.
+void refuse_repeated_values(CLI::App* cmd);
+
 /// Adds an option whose value is one of `choices`, named as the library's
 /// to_string() names them and read by its `parse` (parse_mode, ...): any
 /// other value is refused with the list of names.

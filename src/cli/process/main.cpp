@@ -122,7 +122,10 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
   auto* metrics = add_metrics_command(app, metrics_args);
   InfoArgs info_args;
   auto* info = add_info_command(app, info_args);
-  for (CLI::App* cmd : {upscale, bench, metrics, info}) refuse_empty_values(cmd);
+  for (CLI::App* cmd : {upscale, bench, metrics, info}) {
+    refuse_empty_values(cmd);
+    refuse_repeated_values(cmd);
+  }
 
   try {
     app.parse(argc, argv);
