@@ -178,6 +178,33 @@ TEST_F(Metadata, ACmykProfileIsNotPutOnRgbPixels) {
   }
 }
 
+TEST_F(Metadata, AGrayProfileStaysOnGrayPixelsOnly) {
+  // WebP stores gray pixels as colour (found in review: the GRAY profile
+  // was kept on them).
+  const std::string gray = dir_.file("gray.png");
+  cv::Mat pixels(16, 24, CV_8UC1);
+  cv::randu(pixels, 0, 255);
+  ASSERT_TRUE(cv::imwrite(gray, pixels));
+  std::string profile = icc_profile();
+  profile.replace(16, 4, "GRAY");
+  spill(dir_.file("gray.icc"), profile);
+  ASSERT_EQ(run_command({"exiftool", "-q", "-overwrite_original",
+                         "-ICC_Profile<=" + dir_.file("gray.icc"), gray})
+                .exit_code,
+            0);
+  for (const auto& [ext, kept] : {std::pair{"png", true}, {"tiff", true}, {"webp", false}}) {
+    SCOPED_TRACE(ext);
+    const std::string out = dir_.file(std::string("gray_out.") + ext);
+    const CliResult r = run_fdiwn({"upscale", "-i", gray, "-o", out, "-s", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(icc_of(out), kept ? profile : "");
+    EXPECT_EQ(r.err.find("its ICC profile not kept: it is for GRAY pixels, and these are RGB") ==
+                  std::string::npos,
+              kept)
+        << r.err;
+  }
+}
+
 TEST_F(Metadata, StripLeavesNone) {
   ASSERT_EQ(upscale(dir_.file("out.jpg"), {"--metadata", "strip"}).exit_code, 0);
   EXPECT_EQ(icc_of(dir_.file("out.jpg")), "");

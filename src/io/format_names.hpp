@@ -3,9 +3,16 @@
 // Private to the io layer.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 namespace fdiwn::io {
+
+/// "JPG", ".jpg" -> "jpg".
+std::string normalise_extension(std::string ext);
+
+/// True if `ext` is one of `list`.
+bool one_of(const std::string& ext, std::initializer_list<const char*> list);
 
 /// True if files named `*.ext` are read (`ext` lower case, without the dot);
 /// formats refused from their content (HDR, EXR) count, so that a folder's

@@ -3,6 +3,8 @@
 // library behind each and the version it reports at run time (OpenCV's
 // build information names the codec libraries it was built with).
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -11,6 +13,7 @@
 #include <webp/mux.h>
 #include <opencv2/core/utility.hpp>
 
+#include "fdiwn/errors.hpp"
 #include "fdiwn/image_io.hpp"
 #include "io/format_names.hpp"
 #include "io/heif_codec.hpp"
@@ -99,6 +102,17 @@ std::string webp_library() {
 
 namespace io {
 
+std::string normalise_extension(std::string ext) {
+  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+bool one_of(const std::string& ext, std::initializer_list<const char*> list) {
+  return std::any_of(list.begin(), list.end(), [&](const char* e) { return ext == e; });
+}
+
 bool reads_extension(const std::string& ext) {
   return has_word(kRefusedNames, ext) ||
          std::any_of(std::begin(kFormats), std::end(kFormats),
@@ -111,6 +125,28 @@ bool writes_extension(const std::string& ext) {
 }
 
 }  // namespace io
+
+void check_encodable(const std::string& extension, cv::Size size, const std::string& path) {
+  const std::string ext = io::normalise_extension(extension);
+  int limit = 0;
+  const char* name = "";
+  if (ext == "webp") {
+    limit = 16383;  // the format's 14-bit sizes
+    name = "WebP";
+  } else if (io::one_of(ext, {"jpg", "jpeg", "jpe"})) {
+    limit = 65500;  // libjpeg's JPEG_MAX_DIMENSION
+    name = "JPEG";
+  } else if (ext == "avif") {
+    limit = 65536;  // AV1's 16-bit frame sizes
+    name = "AVIF";
+  }
+  if (limit > 0 && (size.width > limit || size.height > limit)) {
+    throw ImageError(path, "the result would be " + std::to_string(size.width) + "x" +
+                               std::to_string(size.height) + ", larger than " + name +
+                               " can hold (at most " + std::to_string(limit) +
+                               " pixels a side); choose PNG or TIFF (-f)");
+  }
+}
 
 std::vector<ImageFormatSupport> image_formats() {
   const std::string heif = io::heif_library_text();

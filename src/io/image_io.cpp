@@ -21,23 +21,13 @@
 namespace fdiwn {
 
 namespace fs = std::filesystem;
+using io::normalise_extension;
+using io::one_of;
 
 namespace {
 
 constexpr const char* kDeepSamples =
     "floating-point or 32-bit images are not supported (8 and 16 bits only)";
-
-// "JPG", ".jpg" -> "jpg".
-std::string normalise_extension(std::string ext) {
-  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
-
-bool one_of(const std::string& ext, std::initializer_list<const char*> list) {
-  return std::any_of(list.begin(), list.end(), [&](const char* e) { return ext == e; });
-}
 
 // "12.3 MP", or "1,024 pixels" for counts too small for megapixels to say.
 std::string pixel_count(int64_t pixels) {
@@ -324,28 +314,6 @@ cv::Mat fit_to_format(const cv::Mat& image, const std::string& extension,
   return out;
 }
 
-void check_encodable(const std::string& extension, cv::Size size, const std::string& path) {
-  const std::string ext = normalise_extension(extension);
-  int limit = 0;
-  const char* name = "";
-  if (ext == "webp") {
-    limit = 16383;  // the format's 14-bit sizes
-    name = "WebP";
-  } else if (one_of(ext, {"jpg", "jpeg", "jpe"})) {
-    limit = 65500;  // libjpeg's JPEG_MAX_DIMENSION
-    name = "JPEG";
-  } else if (ext == "avif") {
-    limit = 65536;  // AV1's 16-bit frame sizes
-    name = "AVIF";
-  }
-  if (limit > 0 && (size.width > limit || size.height > limit)) {
-    throw ImageError(path, "the result would be " + std::to_string(size.width) + "x" +
-                               std::to_string(size.height) + ", larger than " + name +
-                               " can hold (at most " + std::to_string(limit) +
-                               " pixels a side); choose PNG or TIFF (-f)");
-  }
-}
-
 std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string& extension,
                                         const WriteOptions& options, const std::string& path,
                                         const ImageMetadata* metadata,
@@ -353,6 +321,14 @@ std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string&
   const std::string ext = normalise_extension(extension);
   if (!is_writable_extension(ext)) {
     throw ImageError(path, "cannot write images of format '" + ext + "'");
+  }
+  // WebP and AVIF store gray pixels as colour: a GRAY profile no longer fits
+  // them (found in review: it was kept).
+  std::optional<ImageMetadata> refitted;
+  if (metadata != nullptr && image.channels() == 1 && one_of(ext, {"webp", "avif"})) {
+    refitted = *metadata;
+    drop_unfitting_icc_profile(*refitted, 3, notes);
+    metadata = &*refitted;
   }
   if (ext == "avif") {
     // As embed_metadata says for WebP (found by hand: AVIF lost it in silence).
