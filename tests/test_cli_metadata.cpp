@@ -154,17 +154,24 @@ TEST_F(Metadata, KeptThroughA16BitPng) {
   EXPECT_EQ(tag(dir_.file("out16.png"), "Make"), "TestCam");
 }
 
+// Puts into `file` (with exiftool) a profile for pixels of `space` ("CMYK",
+// "GRAY") and returns it.
+std::string embed_profile(const std::string& file, const std::string& space) {
+  std::string profile = icc_profile();
+  profile.replace(16, 4, space);
+  const std::string icc = file + ".icc";
+  spill(icc, profile);
+  const CliResult r =
+      run_command({"exiftool", "-q", "-overwrite_original", "-ICC_Profile<=" + icc, file});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return profile;
+}
+
 TEST_F(Metadata, ACmykProfileIsNotPutOnRgbPixels) {
   // A CMYK JPEG's pixels come out RGB: its CMYK profile would mislead.
   const std::string cmyk = dir_.file("cmyk.jpg");
   std::filesystem::copy_file(data_path("kinds/cmyk.jpg"), cmyk);
-  std::string profile = icc_profile();
-  profile.replace(16, 4, "CMYK");
-  spill(dir_.file("cmyk.icc"), profile);
-  ASSERT_EQ(run_command({"exiftool", "-q", "-overwrite_original",
-                         "-ICC_Profile<=" + dir_.file("cmyk.icc"), cmyk})
-                .exit_code,
-            0);
+  const std::string profile = embed_profile(cmyk, "CMYK");
   ASSERT_EQ(icc_of(cmyk), profile);
   for (const char* ext : {"png", "jpg", "tiff", "webp"}) {
     SCOPED_TRACE(ext);
@@ -185,13 +192,8 @@ TEST_F(Metadata, AGrayProfileStaysOnGrayPixelsOnly) {
   cv::Mat pixels(16, 24, CV_8UC1);
   cv::randu(pixels, 0, 255);
   ASSERT_TRUE(cv::imwrite(gray, pixels));
-  std::string profile = icc_profile();
-  profile.replace(16, 4, "GRAY");
-  spill(dir_.file("gray.icc"), profile);
-  ASSERT_EQ(run_command({"exiftool", "-q", "-overwrite_original",
-                         "-ICC_Profile<=" + dir_.file("gray.icc"), gray})
-                .exit_code,
-            0);
+  const std::string profile = embed_profile(gray, "GRAY");
+  ASSERT_EQ(icc_of(gray), profile);
   for (const auto& [ext, kept] : {std::pair{"png", true}, {"tiff", true}, {"webp", false}}) {
     SCOPED_TRACE(ext);
     const std::string out = dir_.file(std::string("gray_out.") + ext);
