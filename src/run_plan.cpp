@@ -70,11 +70,16 @@ DetailedPlan finish(const PlanRequest& r, Mode mode, int64_t min_size) {
 }  // namespace
 
 std::size_t least_memory_budget(Path path) {
+  // A 64x64 colour image at x4 in one piece: the smallest piece Auto makes,
+  // with the buffers of an image that size.
   PlanRequest r;
+  r.size = cv::Size(64, 64);
   r.scale = 4;
   r.path = path;
-  return kFixedBytes +
-         static_cast<std::size_t>(piece_bytes_per_pixel(r) * static_cast<double>(kSmallestPiece));
+  static_assert(kSmallestPiece == 64 * 64, "the image above is one smallest piece");
+  // Whole MiB, so that the figure a message gives is itself enough.
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  return (peak_bytes(r, r.size.area()) + kMiB - 1) / kMiB * kMiB;
 }
 
 DetailedPlan make_plan(const PlanRequest& r) {

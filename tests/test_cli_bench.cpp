@@ -205,6 +205,20 @@ TEST(Metrics, UnpairedHighResolutionImageFailsAlone) {
   EXPECT_NE(r.out.find("mean of 1"), std::string::npos) << r.out;
 }
 
+TEST(Bench, UnpairedHighResolutionImageFailsAlone) {
+  // As in metrics (found by hand: one missing LR image refused the whole
+  // run, and nothing was scored).
+  TempDir dir;
+  fs::create_directories(dir.file("lr"));
+  fs::copy_file(data_path("Set5/LR/x4/bird.png"), dir.file("lr/bird.png"));
+  const auto r = run_fdiwn({"bench", "--hr", kHr, "--lr", dir.file("lr"), "-s", "4"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(kHr + "/baby.png: no image in " + dir.file("lr") + " pairs with it"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("mean of 1"), std::string::npos) << r.out;
+}
+
 TEST(Metrics, HugeCropBorderFailsEachImageWithItsReason) {
   // Found by hand: twice 2147483647 overflowed int, and metrics crashed.
   for (const char* border : {"2147483647", "1073741824"}) {

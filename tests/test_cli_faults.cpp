@@ -62,6 +62,15 @@ TEST(Faults, EntriesLeftOutOfAFolderAreNoted) {
             std::string::npos)
       << r.err;
   EXPECT_TRUE(fs::exists(dir.file("out/a.png")));
+  // Without -r, the sub-folders are counted (they were left out without a
+  // word).
+  const auto flat =
+      run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("flat"), "-s", "2"}, o);
+  EXPECT_EQ(flat.exit_code, 0) << flat.err;
+  EXPECT_NE(flat.err.find("leaving out 2 sub-folders (-r descends into them; first: " +
+                          dir.file("in/cycle") + ")"),
+            std::string::npos)
+      << flat.err;
 }
 
 TEST(Faults, OutputPathThatIsAFolderFails) {
@@ -83,6 +92,12 @@ TEST(Faults, NamesAndFormatsAreCheckedBeforeTheWork) {
   expect_error(
       run_fdiwn({"upscale", "-i", dir.file("in/a.png"), "-o", dir.file("noext"), "-f", "png"}), 2,
       "no extension to choose the image format from");
+  // A device that is not /dev/null: named as one (found by hand: "no
+  // extension", although -f was given).
+  if (fs::exists("/dev/full")) {
+    expect_error(run_fdiwn({"upscale", "-i", dir.file("in/a.png"), "-o", "/dev/full", "-f", "png"}),
+                 2, "/dev/full: is a character device; fdiwn writes files, FIFOs, terminals and");
+  }
   EXPECT_FALSE(fs::exists(out));
   // Two spellings of one format agree.
   const std::string a = dir.file("in/a.png");
@@ -98,6 +113,8 @@ TEST(Faults, NamesAndFormatsAreCheckedBeforeTheWork) {
 TEST(Faults, OptionsThatCannotDoWhatTheySayAreRefused) {
   TempDir dir;
   const std::string in = image(dir, "a.png"), out = dir.file("o.png");
+  // -q won over -v without a word.
+  expect_error(run_fdiwn({"-v", "upscale", "-i", in, "-o", out, "-q"}), 2, "excludes");
   // One output file named by -o: --name has nothing to name.
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--name", "{name}_x.png"}), 2,
                "--name '{name}_x.png' names the files of an output folder; -o " + out);
@@ -158,13 +175,22 @@ TEST(Faults, ValuesOutOfRangeAreUsageErrors) {
   for (const char* nan : {"nan", "-nan", "NaN"}) {
     SCOPED_TRACE(nan);
     expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--outscale", nan}), 2,
-                 std::string("--outscale: Value ") + nan + " not in range");
+                 std::string("--outscale: Value '") + nan + "' is not a plain decimal number");
   }
   for (const char* option : {"-w", "--max-memory", "--shard", "--name", "-f"}) {
     SCOPED_TRACE(option);
     expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, option, ""}), 2, "an empty value");
   }
   expect_error(run_fdiwn({"bench", "--hr", ""}), 2, "--hr: an empty value");
+  // Found by hand: a required option was advised to be left out, " 2" was
+  // "not in range [1 - 16]", and a missing folder was "not a folder".
+  const auto no_input = run_fdiwn({"upscale", "-i", "", "-o", out});
+  expect_error(no_input, 2, "--input: an empty value");
+  EXPECT_EQ(no_input.err.find("leave the option out"), std::string::npos) << no_input.err;
+  expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--outscale", " 2"}), 2,
+               "--outscale: Value ' 2' is not a plain decimal number");
+  expect_error(run_fdiwn({"bench", "--hr", dir.file("nowhere"), "-s", "2"}), 2,
+               dir.file("nowhere") + ": no such folder");
   // Found by hand: "Value 0 not in range 0.000000 to 1797693134862...".
   expect_error(run_fdiwn({"upscale", "-i", in, "-o", out, "--width", "0"}), 2,
                "--width: '0' is not a number above 0");
@@ -319,6 +345,45 @@ TEST(Faults, RerunBesideItsInputsSkipsItsOwnOutputs) {
   EXPECT_EQ(doc.at("skipped"), 2);
   EXPECT_EQ(doc.at("done"), 0);
   EXPECT_FALSE(fs::exists(dir.file("d/a_x2_x2.png")));
+}
+
+// Found by hand: a file named as another input's output was taken for that
+// output on its name alone, left out as an input, then replaced.
+TEST(Faults, OnlyAFileOfTheOutputsSizeIsTakenForAnEarlierOutput) {
+  TempDir dir;
+  image(dir, "d/a.png");
+  const std::string own = image(dir, "d/a.webp");  // the size of a.png: not its x2 result
+  const std::string before = read_file(own);
+  for (const char* overwrite : {"-v", "--overwrite"}) {
+    SCOPED_TRACE(overwrite);
+    expect_error(run_fdiwn({"upscale", "-i", dir.file("d"), "-o", dir.file("d"), "-f", "webp", "-s",
+                            "2", overwrite}),
+                 2, "would overwrite the input " + own);
+    EXPECT_EQ(read_file(own), before);
+  }
+  // Another input reached through a link in the output folder.
+  image(dir, "l/a.png");
+  image(dir, "l/b.png");
+  fs::create_directories(dir.file("l2"));
+  fs::create_symlink("../l/a.png", dir.file("l2/b.png"));
+  const std::string a = read_file(dir.file("l/a.png"));
+  expect_error(
+      run_fdiwn({"upscale", "-i", dir.file("l"), "-o", dir.file("l2"), "-s", "2", "--overwrite"}),
+      2, "would overwrite the input " + dir.file("l/a.png"));
+  EXPECT_EQ(read_file(dir.file("l/a.png")), a);
+}
+
+TEST(Faults, TheScaleInANameIsTheOutputs) {
+  // Found by hand: --outscale 6 named its files x3, the network's scale.
+  TempDir dir;
+  image(dir, "in/a.png");
+  const auto r = run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("out"), "--outscale",
+                            "1.5", "--name", "{name}_x{scale}.{ext}"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir.file("out/a_x1.5.png")));
+  expect_error(run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("out2"), "--width", "40",
+                          "--name", "{name}_x{scale}.{ext}"}),
+               2, "{scale} differs from image to image with --width or --height");
 }
 
 TEST(Faults, CollisionAdviceThatWorks) {

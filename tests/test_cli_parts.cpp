@@ -24,17 +24,27 @@ using cli::JobRequest;
 
 TEST(Values, MemorySizes) {
   constexpr std::size_t GiB = std::size_t{1} << 30;
-  EXPECT_EQ(cli::parse_memory_size("8G", 0), 8 * GiB);
-  EXPECT_EQ(cli::parse_memory_size("1.5GiB", 0), 3 * GiB / 2);
-  EXPECT_EQ(cli::parse_memory_size("512M", 0), 512u << 20);
-  EXPECT_EQ(cli::parse_memory_size("50%", 10 * GiB), 5 * GiB);
-  EXPECT_EQ(cli::parse_memory_size("100000000", 0), 100000000u);
+  constexpr std::size_t kLeast = std::size_t{64} << 20;
+  EXPECT_EQ(cli::parse_memory_size("8G", 0, kLeast, "why"), 8 * GiB);
+  EXPECT_EQ(cli::parse_memory_size("1.5GiB", 0, kLeast, "why"), 3 * GiB / 2);
+  EXPECT_EQ(cli::parse_memory_size("512M", 0, kLeast, "why"), 512u << 20);
+  EXPECT_EQ(cli::parse_memory_size("50%", 10 * GiB, kLeast, "why"), 5 * GiB);
+  EXPECT_EQ(cli::parse_memory_size("100000000", 0, kLeast, "why"), 100000000u);
   // Hexadecimal, infinities and leading spaces are no sizes (found by hand:
   // std::stod read 0x20000000 as 512 MiB).
   for (const char* bad :
        {"", "G", "8Q", "-1G", "150%", "1M", "nan", "0x20000000", "0x1p30", "inf", " 8G"}) {
     SCOPED_TRACE(bad);
-    EXPECT_THROW(cli::parse_memory_size(bad, 10 * GiB), InvalidArgument);
+    EXPECT_THROW(cli::parse_memory_size(bad, 10 * GiB, kLeast, "why"), InvalidArgument);
+  }
+  // Below the least, the figure and the reason (found by hand: "at least 64
+  // MiB is needed", and then 64M failed every image).
+  try {
+    cli::parse_memory_size("300M", 0, std::size_t{406} << 20, "the smallest piece");
+    ADD_FAILURE() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(),
+                 "--max-memory '300M': fdiwn needs at least 406 MiB (the smallest piece)");
   }
 }
 
@@ -77,11 +87,12 @@ TEST(Values, ChoicesByName) {
 }
 
 TEST(Jobs, NamePattern) {
-  EXPECT_EQ(cli::expand_name("{name}.{ext}", "cat", "png", 2), "cat.png");
-  EXPECT_EQ(cli::expand_name("{name}_x{scale}.{ext}", "cat", "jpg", 4), "cat_x4.jpg");
-  EXPECT_THROW(cli::expand_name("{nom}.png", "cat", "png", 2), InvalidArgument);
-  EXPECT_THROW(cli::expand_name("a/{name}.png", "cat", "png", 2), InvalidArgument);
-  EXPECT_THROW(cli::expand_name("{name", "cat", "png", 2), InvalidArgument);
+  EXPECT_EQ(cli::expand_name("{name}.{ext}", "cat", "png", "2"), "cat.png");
+  EXPECT_EQ(cli::expand_name("{name}_x{scale}.{ext}", "cat", "jpg", "4"), "cat_x4.jpg");
+  EXPECT_EQ(cli::expand_name("{name}_x{scale}.{ext}", "cat", "jpg", "1.5"), "cat_x1.5.jpg");
+  EXPECT_THROW(cli::expand_name("{nom}.png", "cat", "png", "2"), InvalidArgument);
+  EXPECT_THROW(cli::expand_name("a/{name}.png", "cat", "png", "2"), InvalidArgument);
+  EXPECT_THROW(cli::expand_name("{name", "cat", "png", "2"), InvalidArgument);
 }
 
 class JobPlanning : public ::testing::Test {

@@ -65,5 +65,13 @@ TEST(OutputSize, BeyondTwoPassesIsRefused) {
   EXPECT_NE(at_four.find("ask for a smaller size"), std::string::npos) << at_four;
 }
 
+TEST(OutputSize, FactorsAreShownAsTheyAre) {
+  EXPECT_EQ(factor_text(2), "2");
+  EXPECT_EQ(factor_text(1.5), "1.5");
+  EXPECT_EQ(factor_text(2.0 / 3 * 4), "2.67");
+  // Found by hand: 513 from 32 was "x16 is more than two passes reach (x16)".
+  EXPECT_EQ(factor_text(513.0 / 32), "16.0312");
+}
+
 }  // namespace
 }  // namespace fdiwn::cli

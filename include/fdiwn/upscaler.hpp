@@ -93,9 +93,10 @@ class Upscaler {
 };
 
 /// The least memory budget (UpscalerOptions::memory_budget) Mode::Auto can
-/// run any image on `path` in: the libraries, the weights and the smallest
-/// piece of an image at x4. Below it every image fails with
-/// InsufficientMemory; a large image may need more for its output.
+/// run images on `path` in: the libraries, the weights and a 64x64 colour
+/// image at x4, the smallest piece it splits an image into. Below it every
+/// image that size or larger fails with InsufficientMemory; a large image
+/// needs more for its input and output.
 std::size_t least_memory_budget(Path path);
 
 }  // namespace fdiwn

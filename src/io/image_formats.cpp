@@ -141,10 +141,11 @@ void check_encodable(const std::string& extension, cv::Size size, const std::str
     name = "AVIF";
   }
   if (limit > 0 && (size.width > limit || size.height > limit)) {
-    throw ImageError(path, "the result would be " + std::to_string(size.width) + "x" +
-                               std::to_string(size.height) + ", larger than " + name +
-                               " can hold (at most " + std::to_string(limit) +
-                               " pixels a side); choose PNG or TIFF (-f)");
+    throw ImageError(
+        path, "the result would be " + std::to_string(size.width) + "x" +
+                  std::to_string(size.height) + ", larger than " + name + " can hold (at most " +
+                  std::to_string(limit) +
+                  " pixels a side); choose PNG or TIFF (a .png or .tif -o name, or -f png)");
   }
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <system_error>
 
+#include "cli/batch/earlier_outputs.hpp"
 #include "cli/batch/output_guard.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
@@ -106,7 +107,11 @@ class FolderScan {
     switch (info.kind) {
       case PathKind::Directory:
         if (!recursive_) {
-          if (is_readable_extension(extension_of(p))) skip(p, "is a folder (-r descends into it)");
+          if (is_readable_extension(extension_of(p))) {
+            skip(p, "is a folder (-r descends into it)");
+          } else {
+            list_.not_descended.push_back(p.string());
+          }
           return;
         }
         if (link) {
@@ -141,25 +146,6 @@ class FolderScan {
   std::size_t first_ = found_.size();
 };
 
-// Drops the files found in folders that another input's output would
-// replace: what an earlier run of the same command wrote next to its inputs
-// (-i d -o d --name '{name}_x2.{ext}'). They are results, not inputs.
-void drop_earlier_outputs(std::vector<Job>& jobs, const std::vector<bool>& from_folder,
-                          std::vector<std::string>& skipped) {
-  std::map<fs::path, std::string> output_of;
-  for (const auto& j : jobs) output_of.emplace(identity(j.output), j.input);
-  std::vector<Job> kept;
-  for (std::size_t i = 0; i < jobs.size(); ++i) {
-    const auto it = output_of.find(identity(jobs[i].input));
-    if (from_folder[i] && it != output_of.end() && it->second != jobs[i].input) {
-      skipped.push_back(jobs[i].input + ": is the output of " + it->second + "; skipped");
-      continue;
-    }
-    kept.push_back(jobs[i]);
-  }
-  jobs = std::move(kept);
-}
-
 }  // namespace
 
 std::string format_of_extension(std::string extension) {
@@ -171,7 +157,7 @@ std::string format_of_extension(std::string extension) {
 }
 
 std::string expand_name(const std::string& pattern, const std::string& stem, const std::string& ext,
-                        int scale) {
+                        const std::string& scale) {
   if (pattern.find('/') != std::string::npos) {
     throw InvalidArgument("--name '" + pattern + "': a name pattern cannot contain '/'");
   }
@@ -188,7 +174,7 @@ std::string expand_name(const std::string& pattern, const std::string& stem, con
     } else if (key == "ext") {
       out += ext;
     } else if (key == "scale") {
-      out += std::to_string(scale);
+      out += scale;
     } else {
       throw InvalidArgument("--name '" + pattern +
                             "': unknown placeholder; use {name}, {ext} and {scale}");
@@ -207,6 +193,14 @@ namespace {
 // extension names a format fdiwn writes, and the one --format asks for.
 void check_output_file_name(const JobRequest& request) {
   const std::string ext = extension_of(request.output);
+  // A device or socket that is neither /dev/null nor a terminal (found by
+  // hand: -o /dev/full -f png said it lacked an extension).
+  std::error_code ec;
+  const PathInfo target = inspect_path(request.output);
+  if (ext.empty() && target.kind == PathKind::Unusable && fs::exists(request.output, ec)) {
+    throw InvalidArgument(request.output + ": " + target.reason +
+                          "; fdiwn writes files, FIFOs, terminals and /dev/null");
+  }
   if (ext.empty()) {
     // Found by hand: with -f, this said the extension did not match it.
     throw InvalidArgument(request.output +
@@ -331,11 +325,20 @@ JobList list_jobs(const JobRequest& request) {
       throw InvalidArgument(request.output +
                             ": is a file, but several inputs need an output folder");
     }
+    // {scale}: the output's factor (found by hand: --outscale 6 named its
+    // files x3, the network's scale).
+    const std::string scale =
+        request.size.factor > 0 ? factor_text(request.size.factor) : std::to_string(request.scale);
+    if ((request.size.width > 0 || request.size.height > 0) &&
+        pattern.find("{scale}") != std::string::npos) {
+      throw InvalidArgument("--name '" + pattern +
+                            "': {scale} differs from image to image with --width or --height");
+    }
     std::vector<bool> from_folder;
     for (const auto& f : found) {
       std::string ext = request.format.empty() ? extension_of(f.file) : lower(request.format);
       if (!is_writable_extension(ext)) ext = "png";
-      const std::string name = expand_name(pattern, f.file.stem().string(), ext, request.scale);
+      const std::string name = expand_name(pattern, f.file.stem().string(), ext, scale);
       // The written format is the name's extension: it must be one fdiwn
       // writes, and the one --format asks for.
       const std::string name_ext = extension_of(name);
@@ -354,7 +357,7 @@ JobList list_jobs(const JobRequest& request) {
           {f.file.string(), dest.lexically_normal().string(), f.relative.string(), "", ""});
       from_folder.push_back(f.from_folder);
     }
-    drop_earlier_outputs(list.jobs, from_folder, list.skipped);
+    drop_earlier_outputs(list.jobs, from_folder, request, list.skipped);
   }
 
   // Never write over an input, and never write two results to one file.

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/batch/output_size.hpp"
+
 namespace fdiwn::cli {
 
 struct JobRequest {
@@ -12,7 +14,8 @@ struct JobRequest {
   bool recursive = false;
   std::string format;        ///< output extension without dot; empty: from -o or the input
   std::string name_pattern;  ///< "{name}", "{ext}", "{scale}"; empty: "{name}.{ext}"
-  int scale = 4;
+  int scale = 4;             ///< the network's
+  OutputSize size;           ///< --outscale, --width, --height: the output's size
 };
 
 struct Job {
@@ -38,6 +41,8 @@ struct JobList {
   std::vector<std::string> ignored;
   /// Images in folders left out for a name starting with '.'.
   std::vector<std::string> hidden;
+  /// Sub-folders of input folders left out without -r.
+  std::vector<std::string> not_descended;
   /// Entries of folders left out for another reason, each a message naming
   /// the entry and the reason (a FIFO, a dangling link, an unreadable
   /// sub-folder, an output of another input).
@@ -58,7 +63,7 @@ JobList list_jobs(const JobRequest& request);
 /// Expands "{name}", "{ext}" and "{scale}" in `pattern`; throws
 /// InvalidArgument for an unknown placeholder or a '/' in the pattern.
 std::string expand_name(const std::string& pattern, const std::string& stem, const std::string& ext,
-                        int scale);
+                        const std::string& scale);
 
 /// The format an extension names, for comparisons: "jpg", "JPEG" and "jpe"
 /// are "jpeg"; "tif" is "tiff"; others lower-cased, without a dot.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "fdiwn/errors.hpp"
@@ -15,13 +16,19 @@ int rounded(double v) {
   return std::max(1, static_cast<int>(std::lround(v)));
 }
 
+}  // namespace
+
 std::string factor_text(double f) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", f);
+  // Three digits, or more where three would round onto a whole number the
+  // factor is not (found by hand: x16.03 was "x16 is more than x16").
+  for (const char* format : {"%.3g", "%.6g"}) {
+    std::snprintf(buf, sizeof buf, format, f);
+    const double shown = std::strtod(buf, nullptr);
+    if (shown == f || shown != std::round(shown)) break;
+  }
   return buf;
 }
-
-}  // namespace
 
 int scale_for_factor(double factor) {
   for (int s : {2, 3, 4}) {

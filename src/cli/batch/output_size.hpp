@@ -27,6 +27,9 @@ struct SizePlan {
 /// Throws ImageError (naming `path`) if two passes do not reach the size.
 SizePlan plan_size(const OutputSize& want, cv::Size input, int scale, const std::string& path);
 
+/// A factor as messages and output names show it: "2", "1.5", "16.03".
+std::string factor_text(double factor);
+
 /// The network scale for --outscale `factor`: the smallest of 2, 3, 4 that
 /// reaches it in one pass, else in two (factor up to 16).
 int scale_for_factor(double factor);

@@ -57,7 +57,13 @@ std::string sr_path(const std::string& save_dir, const ImagePair& pair) {
 // The LR image of `pair`: its file, or made from the mod-cropped HR image
 // by Matlab's bicubic; a size that does not give the HR's is that file's
 // error.
-cv::Mat lr_of(const ImagePair& pair, const cv::Mat& hr, int scale, const ScoringRun& run) {
+cv::Mat lr_of(const ImagePair& pair, const cv::Mat& hr, int scale, const std::string& lr_dir,
+              const ScoringRun& run) {
+  // As metrics does for a method's folder (found by hand: one missing LR
+  // image refused the whole run, with nothing scored).
+  if (!lr_dir.empty() && pair.other.empty()) {
+    throw ImageError(pair.hr, "no image in " + lr_dir + " pairs with it");
+  }
   const cv::Mat lr =
       pair.other.empty() ? matlab_imresize(hr, 1.0 / scale) : read_image_bgr8(pair.other, run.read);
   if (lr.cols * scale != hr.cols || lr.rows * scale != hr.rows) {
@@ -289,7 +295,7 @@ int run_bench(const BenchArgs& args) {
                    method + " on " + w.set->name + " (" + w.hr_dir +
                        (w.lr_dir.empty() ? ", LR made by fdiwn" : ", LR " + w.lr_dir) + ")");
       const auto make_sr = [&](const ImagePair& pair, const cv::Mat& hr, ImageScore& r) {
-        const cv::Mat lr = lr_of(pair, hr, w.scale, run);
+        const cv::Mat lr = lr_of(pair, hr, w.scale, w.lr_dir, run);
         r.lr_size = lr.size();
         // Timed: the network (or the interpolation) only; decoding and
         // scoring excluded.

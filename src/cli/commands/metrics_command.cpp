@@ -80,7 +80,7 @@ int run_metrics(const MetricsArgs& args) {
                with_set(with_scale(method.dir, scale), set.name),
                {}};
         std::vector<std::string> unmatched;
-        w.pairs = pair_images(w.hr_dir, w.sr_dir, &unmatched, Unpaired::Keep);
+        w.pairs = pair_images(w.hr_dir, w.sr_dir, &unmatched);
         for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
         for (const auto& p : w.pairs) {
           guard.add_input(p.hr);

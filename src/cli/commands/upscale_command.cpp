@@ -178,6 +178,13 @@ void write_json(const UpscaleArgs& args, const std::string& doc) {
   std::fflush(out);
 }
 
+// "leaving out 2 hidden images (a name starting with '.'; first: d/.a.png)".
+void note_left_out(const std::vector<std::string>& paths, const char* what, const char* why) {
+  if (paths.empty()) return;
+  spdlog::info("leaving out {} {}{} ({}; first: {})", paths.size(), what,
+               paths.size() == 1 ? "" : "s", why, paths.front());
+}
+
 JobRequest job_request(const UpscaleArgs& args) {
   JobRequest request;
   request.inputs = args.inputs;
@@ -186,6 +193,7 @@ JobRequest job_request(const UpscaleArgs& args) {
   request.format = args.format;
   request.name_pattern = args.name_pattern;
   request.scale = args.outscale > 0 ? scale_for_factor(args.outscale) : args.scale;
+  request.size = {args.outscale, args.width, args.height};
   return request;
 }
 
@@ -216,16 +224,14 @@ BatchOptions batch_options(const UpscaleArgs& args) {
   BatchOptions batch;
   batch.read.max_pixels = parse_pixel_count(args.max_pixels);
   cap_decoded_pixels(batch.read.max_pixels);
-  batch.max_memory = args.max_memory.empty()
-                         ? default_memory_budget()
-                         : parse_memory_size(args.max_memory, available_memory());
-  // Found by hand: a budget below this passed, and then every image failed.
-  const std::size_t least = least_memory_budget(args.path);
-  if (!args.max_memory.empty() && batch.max_memory < least) {
-    throw InvalidArgument("--max-memory '" + args.max_memory + "': fdiwn needs at least " +
-                          format_bytes(least) + " (the libraries, the weights and " +
-                          "the smallest piece of an image)");
-  }
+  // Found by hand: a budget below what any image needs passed, and then
+  // every image failed.
+  batch.max_memory =
+      args.max_memory.empty()
+          ? default_memory_budget()
+          : parse_memory_size(args.max_memory, available_memory(), least_memory_budget(args.path),
+                              "the libraries, the weights and a 64x64 image at x4, "
+                              "the smallest piece an image is split into");
   // A file is read whole before it is decoded: one larger than the batch's
   // share of the budget for images in flight is refused unread.
   batch.read.file.max_bytes = batch.max_memory / 2;
@@ -279,15 +285,9 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
         list.jobs, shard, [](const Job& job) -> const std::string& { return job.display; });
     spdlog::info("shard {}: {} of {} inputs", shard.text(), list.jobs.size(), total);
   }
-  if (!list.ignored.empty()) {
-    spdlog::info("ignoring {} file{} that {} not images by name (first: {})", list.ignored.size(),
-                 list.ignored.size() == 1 ? "" : "s", list.ignored.size() == 1 ? "is" : "are",
-                 list.ignored.front());
-  }
-  if (!list.hidden.empty()) {
-    spdlog::info("leaving out {} hidden image{} (a name starting with '.'; first: {})",
-                 list.hidden.size(), list.hidden.size() == 1 ? "" : "s", list.hidden.front());
-  }
+  note_left_out(list.ignored, "file", "not an image by its name");
+  note_left_out(list.hidden, "hidden image", "a name starting with '.'");
+  note_left_out(list.not_descended, "sub-folder", "-r descends into them");
   for (const auto& s : list.skipped) spdlog::warn("{}", s);
   const BatchOptions batch = batch_options(args);
   if (list.jobs.empty() && shard.all()) {

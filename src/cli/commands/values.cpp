@@ -63,7 +63,8 @@ bool leading_number(const std::string& text, double& value, std::string& rest) {
 
 }  // namespace
 
-std::size_t parse_memory_size(const std::string& text, std::size_t available) {
+std::size_t parse_memory_size(const std::string& text, std::size_t available, std::size_t least,
+                              const std::string& why_least) {
   double v = 0;
   std::string unit;
   const auto bad = [&] {
@@ -99,8 +100,9 @@ std::size_t parse_memory_size(const std::string& text, std::size_t available) {
         throw bad();
     }
   }
-  if (bytes < 64.0 * 1024 * 1024) {
-    throw InvalidArgument("--max-memory '" + text + "': at least 64 MiB is needed");
+  if (bytes < static_cast<double>(least)) {
+    throw InvalidArgument("--max-memory '" + text + "': fdiwn needs at least " +
+                          format_bytes(least) + " (" + why_least + ")");
   }
   // Beyond this the conversion to a byte count would overflow (1e30 became 0).
   constexpr double kMost = 1024.0 * 1024 * 1024 * 1024 * 1024 * 1024;  // 1 EiB
@@ -184,8 +186,10 @@ CLI::Validator number_in(double lo, double hi) {
   range << "[" << lo << " - " << hi << "]";
   return CLI::Validator(
       [lo, hi, range = range.str()](const std::string& text) -> std::string {
+        // Found by hand: " 2" and "0x2" were "not in range [1 - 16]".
         const auto v = whole_number(text);
-        if (!v || !(*v >= lo && *v <= hi)) return "Value " + text + " not in range " + range;
+        if (!v) return "Value '" + text + "' is not a plain decimal number";
+        if (!(*v >= lo && *v <= hi)) return "Value " + text + " not in range " + range;
         return {};
       },
       "FLOAT in " + range.str());
@@ -198,8 +202,13 @@ void refuse_empty_values(CLI::App* cmd) {
                              : std::string();
       },
       "");
+  // A required option has no default to fall back on (found by hand: -i ""
+  // was advised to be left out).
+  const CLI::Validator given(
+      [](const std::string& value) { return value.empty() ? "an empty value" : std::string(); },
+      "");
   for (CLI::Option* option : cmd->get_options()) {
-    if (option->get_expected_min() > 0) option->check(non_empty);
+    if (option->get_expected_min() > 0) option->check(option->get_required() ? given : non_empty);
   }
 }
 

@@ -17,8 +17,10 @@
 namespace fdiwn::cli {
 
 /// "8G", "512M", "1.5GiB", "2000000000" (bytes), or "40%" of `available`.
-/// Throws fdiwn::InvalidArgument with the text and what is expected.
-std::size_t parse_memory_size(const std::string& text, std::size_t available);
+/// Throws fdiwn::InvalidArgument with the text and what is expected, or,
+/// for less than `least`, with that and `why_least`.
+std::size_t parse_memory_size(const std::string& text, std::size_t available, std::size_t least,
+                              const std::string& why_least);
 
 /// "100M" (megapixels), "1e8", "250000000" or "10000x10000".
 int64_t parse_pixel_count(const std::string& text);

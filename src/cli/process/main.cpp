@@ -112,7 +112,8 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
   int verbosity = 0;
   bool quiet = false;
   app.add_flag("-v,--verbose", verbosity, "More log output (per file, plans, timings)");
-  app.add_flag("-q,--quiet", quiet, "Only errors");
+  // One or the other (found by hand: with both, -q won without a word).
+  app.add_flag("-q,--quiet", quiet, "Only errors")->excludes("-v");
 
   UpscaleArgs upscale_args;
   auto* upscale = add_upscale_command(app, upscale_args);

@@ -39,7 +39,10 @@ std::string pairing_key(const std::string& stem) {
 
 std::vector<std::string> list_images(const std::string& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw InvalidArgument(dir + ": not a folder");
+  if (!fs::is_directory(dir, ec)) {
+    // As upscale says it (found by hand: a missing folder was "not a folder").
+    throw InvalidArgument(dir + (fs::exists(dir, ec) ? ": not a folder" : ": no such folder"));
+  }
   std::vector<std::string> files;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
        it.increment(ec)) {
@@ -78,7 +81,7 @@ std::map<std::string, std::string> by_key(const std::string& dir) {
 }  // namespace
 
 std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string& other_dir,
-                                   std::vector<std::string>* unmatched, Unpaired unpaired) {
+                                   std::vector<std::string>* unmatched) {
   const auto hr = by_key(hr_dir);
   if (hr.empty()) throw InvalidArgument(hr_dir + ": no images");
   std::vector<ImagePair> pairs;
@@ -87,21 +90,14 @@ std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string&
     return pairs;
   }
   auto other = by_key(other_dir);
-  std::vector<std::string> missing;
   for (const auto& [key, path] : hr) {
     auto it = other.find(key);
     if (it == other.end()) {
-      if (unpaired == Unpaired::Keep) pairs.push_back({key, path, ""});
-      missing.push_back(path);
+      pairs.push_back({key, path, ""});
       continue;
     }
     pairs.push_back({key, path, it->second});
     other.erase(it);
-  }
-  if (!missing.empty() && unpaired == Unpaired::Refuse) {
-    throw InvalidArgument(
-        missing.front() + ": no image in " + other_dir + " pairs with it" +
-        (missing.size() > 1 ? " (nor with " + std::to_string(missing.size() - 1) + " more)" : ""));
   }
   if (unmatched) {
     for (const auto& kv : other) unmatched->push_back(kv.second);

@@ -21,20 +21,14 @@ std::string pairing_key(const std::string& stem);
 /// InvalidArgument if it is not a folder.
 std::vector<std::string> list_images(const std::string& dir);
 
-/// What pair_images does with an HR image that has no partner.
-enum class Unpaired {
-  Refuse,  ///< a usage error naming it (an LR folder must be complete)
-  Keep,    ///< returned with `other` empty: that image's failure (a method's SR folder)
-};
-
 /// Pairs every image of `hr_dir` with the image of `other_dir` that has the
-/// same key (or with nothing when `other_dir` is empty). Throws
-/// InvalidArgument (naming the files) if two images of one folder share a
-/// key, or an HR image has no partner and `unpaired` is Refuse. Partners
-/// without an HR image are returned in `unmatched`.
+/// same key (or with nothing when `other_dir` is empty). An HR image without
+/// a partner is returned with `other` empty: that image's failure, the
+/// others are scored. Throws InvalidArgument (naming the files) if two
+/// images of one folder share a key. Partners without an HR image are
+/// returned in `unmatched`.
 std::vector<ImagePair> pair_images(const std::string& hr_dir, const std::string& other_dir,
-                                   std::vector<std::string>* unmatched = nullptr,
-                                   Unpaired unpaired = Unpaired::Refuse);
+                                   std::vector<std::string>* unmatched = nullptr);
 
 /// Replaces "{scale}" in a folder argument (data sets keep one folder per
 /// scale: --lr Set5/LR/x{scale}).
