@@ -69,12 +69,12 @@ DetailedPlan finish(const PlanRequest& r, Mode mode, int64_t min_size) {
 
 }  // namespace
 
-std::size_t least_memory_budget(Path path) {
-  // A 64x64 colour image at x4 in one piece: the smallest piece Auto makes,
-  // with the buffers of an image that size.
+std::size_t least_memory_budget(Path path, int scale) {
+  // A 64x64 colour image in one piece: the smallest piece Auto makes, with
+  // the buffers of an image that size.
   PlanRequest r;
   r.size = cv::Size(64, 64);
-  r.scale = 4;
+  r.scale = scale;
   r.path = path;
   static_assert(kSmallestPiece == 64 * 64, "the image above is one smallest piece");
   // Whole MiB, so that the figure a message gives is itself enough.

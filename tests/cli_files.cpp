@@ -94,4 +94,18 @@ double psnr(const cv::Mat& a, const cv::Mat& b) {
   return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
+std::string noise_image(const TempDir& dir, const std::string& name, int w, int h) {
+  const std::string path = dir.file(name);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  cv::Mat m(h, w, CV_8UC3);
+  cv::randu(m, 0, 255);
+  EXPECT_TRUE(cv::imwrite(path, m));
+  return path;
+}
+
+void expect_error(const CliResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
 }  // namespace fdiwn::test

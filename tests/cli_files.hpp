@@ -9,6 +9,7 @@
 #include <opencv2/core.hpp>
 
 #include "cli_runner.hpp"
+#include "test_support.hpp"
 
 namespace fdiwn::test {
 
@@ -27,6 +28,12 @@ nlohmann::json parse_json(const CliResult& r);
 nlohmann::json file_record(const nlohmann::json& doc, const std::string& name);
 
 std::vector<std::string> leftover_temporaries(const std::string& dir);
+
+// A w x h colour image of noise at `name` in `dir` (folders made); its path.
+std::string noise_image(const TempDir& dir, const std::string& name, int w = 24, int h = 16);
+
+// Expects the exit code `code` and `needle` in standard error.
+void expect_error(const CliResult& r, int code, const std::string& needle);
 
 // PSNR in dB on the 8-bit scale (16-bit images divided by 257); 99 if equal.
 double psnr(const cv::Mat& a, const cv::Mat& b);

@@ -217,6 +217,22 @@ TEST(Bench, UnpairedHighResolutionImageFailsAlone) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.out.find("mean of 1"), std::string::npos) << r.out;
+  // Its row merges (found in review: its empty LR name read as "made from
+  // its HR image", and --merge refused the run as two).
+  const auto json = run_fdiwn({"bench", "--hr", kHr, "--lr", dir.file("lr"), "-s", "4", "--json",
+                               dir.file("b.json"), "-q"});
+  ASSERT_EQ(json.exit_code, 1) << json.err;
+  const auto merged = run_fdiwn({"bench", "--merge", dir.file("b.json")});
+  EXPECT_NE(merged.exit_code, 2) << merged.err;
+  EXPECT_EQ(merged.err.find("results of different runs"), std::string::npos) << merged.err;
+  // No image pairs at all: a wrong folder, a usage error.
+  fs::create_directories(dir.file("wrong"));
+  fs::copy_file(data_path("Set5/LR/x4/bird.png"), dir.file("wrong/zebra.png"));
+  const auto wrong = run_fdiwn({"bench", "--hr", kHr, "--lr", dir.file("wrong"), "-s", "4"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find(dir.file("wrong") + ": no image in it pairs with one in " + kHr),
+            std::string::npos)
+      << wrong.err;
 }
 
 TEST(Metrics, HugeCropBorderFailsEachImageWithItsReason) {

@@ -59,6 +59,9 @@ TEST_F(Streams, PipeEqualsTheFileToFileResult) {
   ASSERT_EQ(
       shell("\"$FDIWN\" upscale -i " + q("in.png") + " -o - -s 2 > " + q("out3.png")).exit_code, 0);
   EXPECT_TRUE(slurp(dir_.file("out3.png")) == b);
+  // Into /dev/null, as from a file (found in review: "no extension").
+  const CliResult null = shell("\"$FDIWN\" upscale -i - -o /dev/null -s 2 < " + q("in.png"));
+  EXPECT_EQ(null.exit_code, 0) << null.err;
 }
 
 TEST_F(Streams, FormatFromDashFAndReportsOnStandardError) {

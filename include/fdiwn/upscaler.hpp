@@ -93,11 +93,11 @@ class Upscaler {
 };
 
 /// The least memory budget (UpscalerOptions::memory_budget) Mode::Auto can
-/// run images on `path` in: the libraries, the weights and a 64x64 colour
-/// image at x4, the smallest piece it splits an image into. Below it every
-/// image that size or larger fails with InsufficientMemory; a large image
-/// needs more for its input and output.
-std::size_t least_memory_budget(Path path);
+/// run images at `scale` on `path` in: the libraries, the weights and a
+/// 64x64 colour image, the smallest piece it splits an image into. Below it
+/// every image that size or larger fails with InsufficientMemory; a large
+/// image needs more for its input and output.
+std::size_t least_memory_budget(Path path, int scale);
 
 }  // namespace fdiwn
 FDIWN_API_END

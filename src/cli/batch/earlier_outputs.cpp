@@ -18,9 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The size of the image in `path` as it is shown (EXIF orientation
-// applied), from its header; nullopt if that cannot be read.
-std::optional<cv::Size> shown_size(const fs::path& path) {
+// The size of the image in `path` as its header stores it; nullopt if that
+// cannot be read. The header first, then (a JPEG whose metadata runs past
+// the first 256 KiB) the whole file: only files named as an output pay.
+std::optional<cv::Size> stored_size(const fs::path& path) {
   const auto read_at = [&path](uint64_t offset, size_t n) {
     std::ifstream in(path, std::ios::binary);
     in.seekg(static_cast<std::streamoff>(offset));
@@ -34,10 +35,13 @@ std::optional<cv::Size> shown_size(const fs::path& path) {
   if (ec) return std::nullopt;
   try {
     const std::vector<unsigned char> head = read_at(0, size_t{1} << 18);
-    const auto probe = probe_header(head.data(), head.size(), file_size, read_at, path.string());
+    auto probe = probe_header(head.data(), head.size(), file_size, read_at, path.string());
+    constexpr uintmax_t kMostRead = uintmax_t{64} << 20;
+    if (!probe && file_size <= kMostRead) {
+      probe = probe_image(read_at(0, static_cast<size_t>(file_size)), path.string());
+    }
     if (!probe) return std::nullopt;
-    const bool turned = probe->exif_orientation >= 5 && probe->exif_orientation <= 8;
-    return turned ? cv::Size(probe->height, probe->width) : cv::Size(probe->width, probe->height);
+    return cv::Size(probe->width, probe->height);
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -47,21 +51,25 @@ std::optional<cv::Size> shown_size(const fs::path& path) {
 // in the output's folder itself (not reached through a link), with the size
 // that output has. The name alone is no evidence (found by hand: with -f
 // webp, a user's own a.webp beside a.png was taken for a.png's result, left
-// out, then replaced).
+// out, then replaced). The input may be shown turned (EXIF, HEIF's irot),
+// which its header does not always say: either way round counts.
 bool is_earlier_output(const fs::path& file, const Job& job, const JobRequest& request) {
   const fs::path out(job.output);
+  std::error_code ec;
   if (file.filename() != out.filename() ||
       file_identity(file.parent_path().string()) != file_identity(out.parent_path().string()) ||
-      fs::is_symlink(file)) {
+      fs::is_symlink(file, ec)) {
     return false;
   }
-  const auto input = shown_size(job.input), found = shown_size(file);
+  const auto input = stored_size(job.input), found = stored_size(file);
   if (!input || !found) return false;
-  try {
-    return plan_size(request.size, *input, request.scale, job.input).target == *found;
-  } catch (const ImageError&) {
-    return false;
+  for (const cv::Size shown : {*input, cv::Size(input->height, input->width)}) {
+    try {
+      if (plan_size(request.size, shown, request.scale, job.input).target == *found) return true;
+    } catch (const ImageError&) {
+    }
   }
+  return false;
 }
 
 }  // namespace
@@ -69,7 +77,13 @@ bool is_earlier_output(const fs::path& file, const Job& job, const JobRequest& r
 void drop_earlier_outputs(std::vector<Job>& jobs, const std::vector<bool>& from_folder,
                           const JobRequest& request, std::vector<std::string>& skipped) {
   std::map<std::string, std::size_t> output_of;
-  for (std::size_t i = 0; i < jobs.size(); ++i) output_of.emplace(file_identity(jobs[i].output), i);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    // A file whose own output is itself claims nothing (found in review: a
+    // .jpg sorted before its .png kept the name, and a re-run with -f jpg
+    // was refused).
+    const std::string output = file_identity(jobs[i].output);
+    if (output != file_identity(jobs[i].input)) output_of.emplace(output, i);
+  }
   std::vector<Job> kept;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const auto it = output_of.find(file_identity(jobs[i].input));

@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <system_error>
@@ -109,7 +110,7 @@ class FolderScan {
         if (!recursive_) {
           if (is_readable_extension(extension_of(p))) {
             skip(p, "is a folder (-r descends into it)");
-          } else {
+          } else if (!link && identity(p) != skip_dir_) {  // as -r would
             list_.not_descended.push_back(p.string());
           }
           return;
@@ -154,37 +155,6 @@ std::string format_of_extension(std::string extension) {
   if (extension == "jpg" || extension == "jpe") return "jpeg";
   if (extension == "tif") return "tiff";
   return extension;
-}
-
-std::string expand_name(const std::string& pattern, const std::string& stem, const std::string& ext,
-                        const std::string& scale) {
-  if (pattern.find('/') != std::string::npos) {
-    throw InvalidArgument("--name '" + pattern + "': a name pattern cannot contain '/'");
-  }
-  std::string out;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] != '{') {
-      out += pattern[i];
-      continue;
-    }
-    const size_t close = pattern.find('}', i);
-    const std::string key = close == std::string::npos ? "" : pattern.substr(i + 1, close - i - 1);
-    if (key == "name") {
-      out += stem;
-    } else if (key == "ext") {
-      out += ext;
-    } else if (key == "scale") {
-      out += scale;
-    } else {
-      throw InvalidArgument("--name '" + pattern +
-                            "': unknown placeholder; use {name}, {ext} and {scale}");
-    }
-    i = close;
-  }
-  if (out.empty() || out == "." || out == "..") {
-    throw InvalidArgument("--name '" + pattern + "' gives an empty file name");
-  }
-  return out;
 }
 
 namespace {
@@ -252,7 +222,14 @@ JobList stream_job(const JobRequest& request) {
   if (fs::is_directory(request.output, ec) || request.output.back() == '/') {
     throw InvalidArgument(request.output + ": is a folder; -i - needs an output file or -o -");
   }
-  check_output_file_name(request);
+  // A FIFO or /dev/null is written in place, its format from -f (found in
+  // review: -i - -o /dev/null said "no extension").
+  if (extension_of(request.output).empty() &&
+      inspect_path(request.output).kind == PathKind::Stream) {
+    job.format = unnamed_output_format(request);
+  } else {
+    check_output_file_name(request);
+  }
   list.output_folder = folder_of_file(request.output);
   if (const auto problem = output_path_problem(request.output)) job.problem = *problem;
   list.jobs.push_back(job);
@@ -327,8 +304,9 @@ JobList list_jobs(const JobRequest& request) {
     }
     // {scale}: the output's factor (found by hand: --outscale 6 named its
     // files x3, the network's scale).
-    const std::string scale =
-        request.size.factor > 0 ? factor_text(request.size.factor) : std::to_string(request.scale);
+    char factor[32];
+    std::snprintf(factor, sizeof factor, "%g", request.size.factor);  // 1.2345 stays apart
+    const std::string scale = request.size.factor > 0 ? factor : std::to_string(request.scale);
     if ((request.size.width > 0 || request.size.height > 0) &&
         pattern.find("{scale}") != std::string::npos) {
       throw InvalidArgument("--name '" + pattern +
@@ -366,8 +344,12 @@ JobList list_jobs(const JobRequest& request) {
   for (auto& j : list.jobs) {
     if (const auto c = guard.claim(j.output, j.input)) {
       if (c->with_input) {
-        throw InvalidArgument(j.output + ": the output would overwrite the input " + c->other +
-                              "; choose another -o or --name");
+        // Which job, and which input (found in review: both were one path).
+        throw InvalidArgument(j.output + ": the output of " +
+                              (same_file(j.input, c->other)
+                                   ? "this input would overwrite it"
+                                   : j.input + " would overwrite the input " + c->other) +
+                              "; choose another -o, -f or --name");
       }
       const fs::path a(c->other), b(j.input);
       if (same_file(c->other, j.input)) {

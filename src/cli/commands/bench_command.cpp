@@ -228,6 +228,12 @@ int run_bench(const BenchArgs& args) {
                 {}};
       std::vector<std::string> unmatched;
       w.pairs = pair_images(w.hr_dir, w.lr_dir, &unmatched);
+      if (!w.lr_dir.empty() && std::none_of(w.pairs.begin(), w.pairs.end(),
+                                            [](const ImagePair& p) { return !p.other.empty(); })) {
+        // A wrong folder, not missing images (found in review: each image
+        // failed, exit 1).
+        throw InvalidArgument(w.lr_dir + ": no image in it pairs with one in " + w.hr_dir);
+      }
       for (const auto& u : unmatched) spdlog::warn("{}: no HR image pairs with it; left out", u);
       if (!shard.all()) {
         const size_t total = keep_shard(

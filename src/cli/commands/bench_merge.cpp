@@ -80,7 +80,11 @@ void check_one_source(const ScoreSet& set) {
   const auto folder = [](const std::string& file) {
     return fs::path(file).parent_path().lexically_normal().string();
   };
-  const ImageScore& first = set.images.front();
+  // An image that failed for want of a partner has none to compare (found
+  // in review: its empty name read as "made from its HR image").
+  const auto paired = [](const ImageScore& im) { return im.error.empty() || !im.other.empty(); };
+  const auto first_paired = std::find_if(set.images.begin(), set.images.end(), paired);
+  const ImageScore& first = first_paired != set.images.end() ? *first_paired : set.images.front();
   for (const ImageScore& im : set.images) {
     const auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
       throw InvalidArgument("--merge: " + set_label(set) + ": '" + first.name + "' " + what + " " +
@@ -89,6 +93,7 @@ void check_one_source(const ScoreSet& set) {
     if (folder(im.hr) != folder(first.hr)) {
       differ("was scored against", first.hr, "against " + im.hr);
     }
+    if (!paired(im)) continue;
     if (im.other.empty() != first.other.empty() ||
         (!im.other.empty() && folder(im.other) != folder(first.other))) {
       const auto source = [](const std::string& other) {

@@ -229,9 +229,10 @@ BatchOptions batch_options(const UpscaleArgs& args) {
   batch.max_memory =
       args.max_memory.empty()
           ? default_memory_budget()
-          : parse_memory_size(args.max_memory, available_memory(), least_memory_budget(args.path),
-                              "the libraries, the weights and a 64x64 image at x4, "
-                              "the smallest piece an image is split into");
+          : parse_memory_size(args.max_memory, available_memory(),
+                              least_memory_budget(args.path, run_info(args).scale),
+                              "the libraries, the weights and a 64x64 image, the smallest piece "
+                              "an image is split into");
   // A file is read whole before it is decoded: one larger than the batch's
   // share of the budget for images in flight is refused unread.
   batch.read.file.max_bytes = batch.max_memory / 2;
@@ -287,7 +288,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   }
   note_left_out(list.ignored, "file", "not an image by its name");
   note_left_out(list.hidden, "hidden image", "a name starting with '.'");
-  note_left_out(list.not_descended, "sub-folder", "-r descends into them");
+  note_left_out(list.not_descended, "sub-folder", "-r descends into sub-folders");
   for (const auto& s : list.skipped) spdlog::warn("{}", s);
   const BatchOptions batch = batch_options(args);
   if (list.jobs.empty() && shard.all()) {
