@@ -345,10 +345,9 @@ JobList list_jobs(const JobRequest& request) {
     if (const auto c = guard.claim(j.output, j.input)) {
       if (c->with_input) {
         // Which job, and which input (found in review: both were one path).
-        throw InvalidArgument(j.output + ": the output of " +
-                              (same_file(j.input, c->other)
-                                   ? "this input would overwrite it"
-                                   : j.input + " would overwrite the input " + c->other) +
+        const bool itself = same_file(j.input, c->other);
+        throw InvalidArgument(j.output + ": the output of " + (itself ? "this input" : j.input) +
+                              " would overwrite the input" + (itself ? " itself" : " " + c->other) +
                               "; choose another -o, -f or --name");
       }
       const fs::path a(c->other), b(j.input);
