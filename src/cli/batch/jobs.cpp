@@ -159,19 +159,29 @@ std::string format_of_extension(std::string extension) {
 
 namespace {
 
-// The checks the name of a single output file passes (-o FILE): its
-// extension names a format fdiwn writes, and the one --format asks for.
-void check_output_file_name(const JobRequest& request) {
+// The format of an output whose name cannot say it (standard output, a FIFO
+// or /dev/null without an extension): -f, or PNG.
+std::string unnamed_output_format(const JobRequest& request) {
+  return request.format.empty() ? "png" : lower(request.format);
+}
+
+// The format of an output file named by -o: "" when its extension says it
+// (checked: a format fdiwn writes, the one --format asks for). A FIFO,
+// terminal or /dev/null without an extension is written in place, its
+// format from -f, or PNG as for -o - (found by hand: -o /dev/null was
+// refused for want of an extension, and later -i - -o /dev/null too).
+std::string output_file_format(const JobRequest& request) {
   const std::string ext = extension_of(request.output);
-  // A device or socket that is neither /dev/null nor a terminal (found by
-  // hand: -o /dev/full -f png said it lacked an extension).
-  std::error_code ec;
-  const PathInfo target = inspect_path(request.output);
-  if (ext.empty() && target.kind == PathKind::Unusable && fs::exists(request.output, ec)) {
-    throw InvalidArgument(request.output + ": " + target.reason +
-                          "; fdiwn writes files, FIFOs, terminals and /dev/null");
-  }
   if (ext.empty()) {
+    std::error_code ec;
+    const PathInfo target = inspect_path(request.output);
+    if (target.kind == PathKind::Stream) return unnamed_output_format(request);
+    // A device or socket that is neither /dev/null nor a terminal (found by
+    // hand: -o /dev/full -f png said it lacked an extension).
+    if (target.kind == PathKind::Unusable && fs::exists(request.output, ec)) {
+      throw InvalidArgument(request.output + ": " + target.reason +
+                            "; fdiwn writes files, FIFOs, terminals and /dev/null");
+    }
     // Found by hand: with -f, this said the extension did not match it.
     throw InvalidArgument(request.output +
                           ": no extension to choose the image format from (-f chooses it for "
@@ -182,16 +192,9 @@ void check_output_file_name(const JobRequest& request) {
                           request.format);
   }
   if (!is_writable_extension(ext)) {
-    throw InvalidArgument(request.output + (ext.empty()
-                                                ? ": no extension to choose the image format from"
-                                                : ": cannot write ." + ext + " images"));
+    throw InvalidArgument(request.output + ": cannot write ." + ext + " images");
   }
-}
-
-// The format of an output whose name cannot say it (standard output, a FIFO
-// or /dev/null without an extension): -f, or PNG.
-std::string unnamed_output_format(const JobRequest& request) {
-  return request.format.empty() ? "png" : lower(request.format);
+  return "";
 }
 
 std::string folder_of_file(const std::string& output) {
@@ -222,14 +225,7 @@ JobList stream_job(const JobRequest& request) {
   if (fs::is_directory(request.output, ec) || request.output.back() == '/') {
     throw InvalidArgument(request.output + ": is a folder; -i - needs an output file or -o -");
   }
-  // A FIFO or /dev/null is written in place, its format from -f (found in
-  // review: -i - -o /dev/null said "no extension").
-  if (extension_of(request.output).empty() &&
-      inspect_path(request.output).kind == PathKind::Stream) {
-    job.format = unnamed_output_format(request);
-  } else {
-    check_output_file_name(request);
-  }
+  job.format = output_file_format(request);
   list.output_folder = folder_of_file(request.output);
   if (const auto problem = output_path_problem(request.output)) job.problem = *problem;
   list.jobs.push_back(job);
@@ -282,17 +278,8 @@ JobList list_jobs(const JobRequest& request) {
   }
 
   if (single_file && !output_is_folder) {
-    // A FIFO, terminal or /dev/null is written in place and needs no name
-    // for its format: -f, or PNG as for -o - (found by hand: -o /dev/null
-    // was refused for want of an extension).
-    std::string format;
-    if (extension_of(request.output).empty() &&
-        inspect_path(request.output).kind == PathKind::Stream) {
-      format = unnamed_output_format(request);
-    } else {
-      check_output_file_name(request);
-    }
-    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], "", format});
+    list.jobs.push_back({found[0].file.string(), request.output, request.inputs[0], "",
+                         output_file_format(request)});
     list.output_folder = folder_of_file(request.output);
   } else {
     // "out/" -> "out", for messages.
