@@ -153,7 +153,7 @@ TEST(Bands, CoverEveryRowOnceWithAtLeastTwoPerThreadWhereTheImageAllows) {
   }
 }
 
-// Heights are whole Winograd tiles (4 rows) where the image has them, and
+// Heights are whole Winograd tiles (6 rows) where the image has them, and
 // the bands share evenly between threads where a height allows it.
 TEST(Bands, WholeTilesSharedEvenlyBetweenThreads) {
   struct Case {
@@ -161,11 +161,13 @@ TEST(Bands, WholeTilesSharedEvenlyBetweenThreads) {
     int threads;
     int64_t rows, bands;
   };
-  // 640x360 on 2 threads: 30 bands of 12 rows (15 each), not 23 of 16; wide
-  // images at least 16 rows (1080p: not 8).
+  // 640x360: 30 bands of 12 rows (15 each on 2 threads), the cache's 16
+  // rows rounded down to whole tiles; wide images at least 12 rows (1080p:
+  // not 6); 228x228 on 2 threads: 8 bands of 30 rows (4 each, 128 rows with
+  // their halo), not 6 of 42 (3 each, 132 rows).
   for (const Case& c :
-       {Case{360, 640, 2, 12, 30}, Case{360, 640, 1, 16, 23}, Case{540, 960, 2, 16, 34},
-        Case{144, 144, 4, 12, 12}, Case{1080, 1920, 2, 16, 68}}) {
+       {Case{360, 640, 2, 12, 30}, Case{360, 640, 1, 12, 30}, Case{540, 960, 2, 12, 45},
+        Case{144, 144, 4, 18, 8}, Case{228, 228, 2, 30, 8}, Case{1080, 1920, 2, 12, 90}}) {
     SCOPED_TRACE(std::to_string(c.h) + "x" + std::to_string(c.w) + ", " +
                  std::to_string(c.threads) + " threads");
     const engine::Frame f = engine::make_frame(c.h, c.w, c.threads);
@@ -176,7 +178,7 @@ TEST(Bands, WholeTilesSharedEvenlyBetweenThreads) {
     for (int64_t h : {16, 100, 360, 1080}) {
       for (int64_t w : {64, 640, 1920}) {
         const engine::Frame f = engine::make_frame(h, w, threads);
-        EXPECT_EQ(f.band_rows % 4, 0) << h << "x" << w << ", " << threads << " threads";
+        EXPECT_EQ(f.band_rows % 6, 0) << h << "x" << w << ", " << threads << " threads";
       }
     }
   }

@@ -19,9 +19,9 @@ namespace {
 
 // Outputs reach ~440 in magnitude; float32 reordering gives ~1e-4.
 constexpr double kTolerance = 1e-3;
-// The engine runs the 3x3s by Winograd's F(4x4, 3x3), whose transforms
-// scale terms by up to 25 before they cancel: over the whole network its
-// rounding reaches ~1.5e-3 (under a six-hundredth of an 8-bit level). A unit alone
+// The engine runs the 3x3s by Winograd's F(6x6, 3x3), whose transforms
+// scale terms by up to 32 before they cancel: over the whole network its
+// rounding reaches ~1.8e-3 (under a five-hundredth of an 8-bit level). A unit alone
 // stays under kTolerance.
 constexpr double kEngineNetworkTolerance = 3e-3;
 

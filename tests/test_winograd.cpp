@@ -1,4 +1,4 @@
-// Winograd's F(4x4, 3x3) kernels (AVX-512 and AVX2, each the CPU runs)
+// Winograd's F(6x6, 3x3) kernels (AVX-512 and AVX2, each the CPU runs)
 // against LibTorch's conv2d: every count of output vectors (1-4 of 16
 // lanes, 1-8 of 8), whole and half last vectors, input channels that fill vectors partly, odd sizes
 // (tiles half outside the image), widths beyond one block of tiles, bands of

@@ -24,13 +24,16 @@ constexpr int64_t kTargetPixels = 10240;
 // (recomputed by both neighbours) cost more than cache misses would (a
 // 1920x1080 x2 pass took 35-37 s in bands of 8 rows, 31-33 s in bands of 12
 // or 16 and 35-36 s in bands of 24 or 32: 2 threads, alternating runs).
-// Sharing the rows evenly between threads may take bands down to half of
-// that, where the halo counted, the busiest thread has fewer rows.
-constexpr int64_t kMinRows = 16;
+// With F(6x6) tiles, 640x360 on 2 threads took 8.70 and 8.76 s in bands
+// of 12 rows, 8.72 and 9.60 s in bands of 18, 9.55 and 9.03 s in bands of 24
+// (`fdiwn upscale`, the whole process, alternating). Sharing the rows
+// evenly between threads may take bands down to half of that, where the
+// halo counted, the busiest thread has fewer rows.
+constexpr int64_t kMinRows = 12;
 // Band heights are rounded down to a multiple of the Winograd kernels' tile
-// height (winograd.cpp): a band of 25 rows would leave its last tile row
-// three quarters empty.
-constexpr int64_t kRowMultiple = 4;
+// height (winograd.cpp): a band of 26 rows would leave its last tile row
+// two thirds empty.
+constexpr int64_t kRowMultiple = 6;
 // Rows a band recomputes for its 3x3s' halo (one each side).
 constexpr int64_t kHaloRows = 2;
 
@@ -50,9 +53,9 @@ Frame make_frame(int64_t height, int64_t width, int threads) {
   const int64_t by_threads = (height + 2 * t - 1) / (2 * t);
   // Each pass ends when its busiest thread does: of the heights from the
   // largest down to half of it, the one whose busiest thread has the fewest
-  // rows to compute, a band's halo counted (360 rows on 2 threads: 30 bands
-  // of 12 rows, 15 each, rather than 23 of 16, which leave one thread a band
-  // idle at the end of every pass).
+  // rows to compute, a band's halo counted (228x228 on 2 threads: 8 bands
+  // of 30 rows, 4 each, 128 rows with their halo, rather than 6 of 42, 3
+  // each, 132 rows).
   const int64_t largest = round_rows(std::min(by_cache, by_threads));
   int64_t best = largest, best_cost = -1;
   const int64_t smallest = std::max(kRowMultiple, largest / 2);

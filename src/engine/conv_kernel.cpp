@@ -189,7 +189,7 @@ struct ConvKernel::Impl {
   torch::Tensor bias;
   int64_t groups = 1;
   PostOp post = PostOp::None;
-  // The 3x3 kernels that Winograd's F(4x4, 3x3) runs faster (winograd.hpp).
+  // The 3x3 kernels that Winograd's F(6x6, 3x3) runs faster (winograd.hpp).
   std::unique_ptr<Winograd3x3> winograd;
 
   // The shapes this kernel ran on, each with its primitive and the weights

@@ -9,11 +9,11 @@ namespace fdiwn::engine {
 
 namespace {
 
-// A 6x6 input tile gives 36 transformed points (xi), each a small matrix
-// product over the channels, and a 4x4 block of outputs.
-constexpr int kTile = 4;  // outputs per tile side
-constexpr int kSpan = 6;  // inputs per tile side
-constexpr int kPoints = 36;
+// An 8x8 input tile gives 64 transformed points (xi), each a small matrix
+// product over the channels, and a 6x6 block of outputs.
+constexpr int kTile = 6;  // outputs per tile side
+constexpr int kSpan = 8;  // inputs per tile side
+constexpr int kPoints = 64;
 constexpr int64_t kMaxChannels = 64;
 
 #ifdef FDIWN_HAVE_SIMD_KERNELS
@@ -33,7 +33,7 @@ struct Call {
   float* dst;
   bool accumulate;
   PostOp post;
-  const float* u;  // 36 x in x u_stride
+  const float* u;  // 64 x in x u_stride
   int64_t u_stride;
   const float* bias;
 };
@@ -83,13 +83,17 @@ Winograd3x3::Winograd3x3(const float* weight, const float* bias, int64_t in, int
     if (bias != nullptr) bias_[o] = bias[o];
     for (int64_t i = 0; i < in; ++i) {
       const float* g = weight + (o * in + i) * 9;
-      // G g G^T, in double, with G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
-      // 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
-      static constexpr double G[kSpan][3] = {{0.25, 0, 0},
-                                             {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                             {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                             {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                             {1.0 / 24, -1.0 / 12, 1.0 / 6},
+      // G g G^T, in double, with G = [1 0 0; -2/9 -2/9 -2/9; -2/9 2/9 -2/9;
+      // 1/90 1/45 2/45; 1/90 -1/45 2/45; 32/45 16/45 8/45; 32/45 -16/45 8/45;
+      // 0 0 1] (the interpolation points 0, -1, 1, 1/2, -1/2, 2, -2 and
+      // infinity).
+      static constexpr double G[kSpan][3] = {{1, 0, 0},
+                                             {-2.0 / 9, -2.0 / 9, -2.0 / 9},
+                                             {-2.0 / 9, 2.0 / 9, -2.0 / 9},
+                                             {1.0 / 90, 1.0 / 45, 2.0 / 45},
+                                             {1.0 / 90, -1.0 / 45, 2.0 / 45},
+                                             {32.0 / 45, 16.0 / 45, 8.0 / 45},
+                                             {32.0 / 45, -16.0 / 45, 8.0 / 45},
                                              {0, 0, 1}};
       double gg[kSpan][3];  // G g
       for (int y = 0; y < kSpan; ++y) {

@@ -1,12 +1,15 @@
-// 3x3 convolutions by Winograd's minimal filtering F(4x4, 3x3) (Lavin and
-// Gray, 2016): each 4x4 block of outputs costs 36 multiplies per input and
-// output channel instead of 144, which on this network's narrow layers (12
+// 3x3 convolutions by Winograd's minimal filtering F(6x6, 3x3) (Lavin and
+// Gray, 2016): each 6x6 block of outputs costs 64 multiplies per input and
+// output channel instead of 324, which on this network's narrow layers (12
 // to 48 channels, where oneDNN's direct kernels stay well below the FMA
-// units' peak) more than pays for the transforms. F(4x4, 3x3) rather than
-// F(2x2, 3x3) (16 multiplies per 2x2 block): 11-13% less time for the whole
-// network here; its transforms scale terms by up to 25 before they cancel,
-// so it rounds a little more (relative errors of a few 1e-6: the network's
-// output, 0-255, stays within 0.002 of the authors', tests/test_unit_parity.cpp).
+// units' peak) more than pays for the transforms. F(6x6, 3x3) rather than
+// F(4x4, 3x3) (36 multiplies per 4x4 block, 2.25 per output against 1.78):
+// about 7% less time for the whole network here. Its transforms scale terms
+// by up to 32 before they cancel, so it rounds more than F(4x4) (2-3 times
+// the error on random 24-channel layers; the network's output, 0-255,
+// stays within 0.002 of the authors', tests/test_unit_parity.cpp, against
+// 0.0016 with F(4x4), and its 8-bit pixels at least 99.99% identical to
+// theirs on Set5).
 //
 // Hand-written for AVX-512 and for AVX2 (vectors over the channels of a
 // pixel, as the engine's channels-last bands hold them, with the bias and
@@ -47,7 +50,7 @@ class Winograd3x3 {
   int64_t in_, out_, out_vectors_;
   PostOp post_;
   Simd simd_;
-  std::vector<float> u_;     // 36 x in x (16 * out_vectors_): G g G^T
+  std::vector<float> u_;     // 64 x in x (16 * out_vectors_): G g G^T
   std::vector<float> bias_;  // 16 * out_vectors_, zero padded
 };
 
