@@ -24,11 +24,11 @@ constexpr int64_t kTargetPixels = 10240;
 // (recomputed by both neighbours) cost more than cache misses would (a
 // 1920x1080 x2 pass took 35-37 s in bands of 8 rows, 31-33 s in bands of 12
 // or 16 and 35-36 s in bands of 24 or 32: 2 threads, alternating runs).
-// With F(6x6) tiles, 640x360 on 2 threads took 8.70 and 8.76 s in bands
-// of 12 rows, 8.72 and 9.60 s in bands of 18, 9.55 and 9.03 s in bands of 24
-// (`fdiwn upscale`, the whole process, alternating). Sharing the rows
-// evenly between threads may take bands down to half of that, where the
-// halo counted, the busiest thread has fewer rows.
+// Sharing the rows evenly between threads may take bands down to half of
+// that, where the halo counted, the busiest thread has fewer rows. With
+// F(6x6) tiles, 640x360 on 2 threads took 8.70 and 8.76 s in bands of 12
+// rows, 8.72 and 9.60 s in bands of 18, 9.55 and 9.03 s in bands of 24
+// (`fdiwn upscale`, the whole process, alternating).
 constexpr int64_t kMinRows = 12;
 // Band heights are rounded down to a multiple of the Winograd kernels' tile
 // height (winograd.cpp): a band of 26 rows would leave its last tile row

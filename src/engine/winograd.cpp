@@ -85,8 +85,8 @@ Winograd3x3::Winograd3x3(const float* weight, const float* bias, int64_t in, int
       const float* g = weight + (o * in + i) * 9;
       // G g G^T, in double, with G = [1 0 0; -2/9 -2/9 -2/9; -2/9 2/9 -2/9;
       // 1/90 1/45 2/45; 1/90 -1/45 2/45; 32/45 16/45 8/45; 32/45 -16/45 8/45;
-      // 0 0 1] (the interpolation points 0, -1, 1, 1/2, -1/2, 2, -2 and
-      // infinity).
+      // 0 0 1] (the interpolation points 0, 1, -1, 2, -2, 1/2, -1/2 and
+      // infinity, row by row).
       static constexpr double G[kSpan][3] = {{1, 0, 0},
                                              {-2.0 / 9, -2.0 / 9, -2.0 / 9},
                                              {-2.0 / 9, 2.0 / 9, -2.0 / 9},
