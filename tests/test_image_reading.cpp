@@ -140,6 +140,28 @@ TEST(HeaderFirst, SmallTiffWithItsDirectoryAtTheEndDecodes) {
   EXPECT_EQ(image.pixels.at<uint8_t>(3, 4), 0x40);
 }
 
+// Found by hand: the first page of a multi-page TIFF was read without a word.
+TEST(HeaderFirst, TiffPagesAfterTheFirstAreNoted) {
+  TempDir dir;
+  const cv::Mat first(9, 11, CV_8UC3, cv::Scalar(10, 20, 30));
+  const cv::Mat second(9, 11, CV_8UC3, cv::Scalar(200, 100, 50));
+  const std::string one = dir.file("one.tif"), two = dir.file("two.tif");
+  ASSERT_TRUE(cv::imwrite(one, first));
+  ASSERT_TRUE(cv::imwritemulti(two, std::vector<cv::Mat>{first, second}));
+  const auto noted = [](const LoadedImage& image) {
+    for (const auto& n : image.notes) {
+      if (n.find("only its first page is read") != std::string::npos) return true;
+    }
+    return false;
+  };
+  const LoadedImage single = read_image(one), pages = read_image(two);
+  EXPECT_FALSE(single.probe.more_images);
+  EXPECT_FALSE(noted(single));
+  EXPECT_TRUE(pages.probe.more_images);
+  EXPECT_TRUE(noted(pages));
+  EXPECT_EQ(cv::norm(pages.pixels, first, cv::NORM_INF), 0);  // the first page, as said
+}
+
 // --- Formats OpenCV decodes only from a file -------------------------------------
 
 TEST(NoTemporaryCopies, SunRasterDecodesWhereNoTemporaryFileCanBeMade) {

@@ -36,8 +36,8 @@ TEST(ImageProbe, Png) {
   EXPECT_FALSE(probe(png(CV_8UC3)).palette);
   // An APNG's animation control chunk.
   const Bytes actl = png_chunk("acTL", {0, 0, 0, 1, 0, 0, 0, 0});
-  EXPECT_TRUE(probe(png_insert_after_ihdr(png(CV_8UC3), actl)).animated);
-  EXPECT_FALSE(probe(png(CV_8UC3)).animated);
+  EXPECT_TRUE(probe(png_insert_after_ihdr(png(CV_8UC3), actl)).more_images);
+  EXPECT_FALSE(probe(png(CV_8UC3)).more_images);
 }
 
 TEST(ImageProbe, Jpeg) {
@@ -95,6 +95,7 @@ TEST(ImageProbe, Tiff) {
       expect_probe(std::string("hand-made ") + (little ? "II" : "MM") + (big ? " BigTIFF" : ""),
                    hand, ImageFormat::Tiff, 7, 5, 1, 8);
       EXPECT_TRUE(identical(cv::imdecode(hand, cv::IMREAD_UNCHANGED), gray));
+      EXPECT_FALSE(probe(hand).more_images);  // one directory (test_image_reading: two)
     }
   }
 }

@@ -71,7 +71,9 @@ struct ImageProbe {
   bool palette = false;       // PNG colour type 3, BMP with <= 8 bpp, TIFF palette
   bool transparency = false;  // an alpha channel, or a PNG tRNS chunk
   bool cmyk = false;          // JPEG with 4 components (Adobe CMYK/YCCK), TIFF separated
-  bool animated = false;      // APNG (acTL) or animated WebP: OpenCV reads one frame at most
+  /// More than one image: an APNG (acTL), an animated WebP, or a TIFF with a
+  /// second image directory (pages). OpenCV reads the first image only.
+  bool more_images = false;
   /// The EXIF orientation, 1..8 (1 = none, absent or invalid): JPEG APP1
   /// "Exif", PNG eXIf, WebP EXIF chunk, TIFF Orientation tag. What the file
   /// says; see orientation_to_apply for what is left to do after decoding.

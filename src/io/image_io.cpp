@@ -182,6 +182,11 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
     }
     if (!warning.message.empty()) image.notes.push_back("libjpeg: " + warning.message);
   }
+  if (probe.more_images) {
+    // Found by hand: a multi-page TIFF gave its first page without a word.
+    image.notes.push_back(tiff ? "only its first page is read: the TIFF holds more than one"
+                               : "only its first frame is read: the image is animated");
+  }
   scale_pnm_samples(pixels_read, probe, image.notes);
   if (probe.cmyk) image.notes.push_back("CMYK converted to RGB (no colour management)");
   if (const int orientation = orientation_to_apply(probe); orientation != 1) {

@@ -114,7 +114,7 @@ ImageProbe probe_png(const ByteView& in, const std::string& path, Depth how) {
       if (crc_ok && !seen_exif) p.exif_orientation = exif_orientation(body);
       seen_exif = true;
     } else if (name == "acTL") {
-      if (crc_ok) p.animated = true;
+      if (crc_ok) p.more_images = true;
     } else if (critical) {
       fail(path, "broken PNG: unknown critical chunk " + name);
     }

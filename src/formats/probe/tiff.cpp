@@ -82,6 +82,7 @@ ImageProbe probe_tiff(const Source& in, const std::string& path) {
   p.cmyk = photometric == 5;  // separated, CMYK by default
   p.transparency = extra_alpha || samples == 2 || (samples >= 4 && !p.cmyk);
   p.exif_orientation = orientation >= 1 && orientation <= 8 ? static_cast<int>(orientation) : 1;
+  p.more_images = tiff.has_second_directory();
   // The block OpenCV 4.6's decoder allocates a buffer for: a tile, or a strip
   // of RowsPerStrip rows (not clipped to the image's height), with its
   // defaults for missing values.

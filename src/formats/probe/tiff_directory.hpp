@@ -50,16 +50,11 @@ class TiffReader {
   // is read, so offset cycles between directories cannot make this loop.
   template <typename F>
   bool for_each_ifd0_entry(F&& f) const {
-    const uint64_t count_size = big_ ? 8 : 2;
-    const uint64_t entry_size = big_ ? 20 : 12;
-    if (ifd0_ < 8 || !in_.has64(ifd0_, count_size)) return false;
-    const size_t start = static_cast<size_t>(ifd0_);
-    const uint64_t count = big_ ? u64(start) : u16(start);
-    const size_t first = start + static_cast<size_t>(count_size);
-    // The count is bounded by what fits in the input, so the loop is too.
-    if (count > (in_.size() - first) / entry_size) return false;
+    size_t first = 0;
+    uint64_t count = 0;
+    if (!ifd0_entries(&first, &count)) return false;
     for (uint64_t i = 0; i < count; ++i) {
-      const size_t at = first + static_cast<size_t>(i * entry_size);
+      const size_t at = first + static_cast<size_t>(i * entry_size());
       IfdEntry e;
       e.tag = u16(at);
       e.type = u16(at + 2);
@@ -68,6 +63,18 @@ class TiffReader {
       f(e);
     }
     return true;
+  }
+
+  // Whether a second directory (a second page) follows the first: the offset
+  // after the first directory's entries is not 0 and lies inside the input.
+  bool has_second_directory() const {
+    size_t first = 0;
+    uint64_t count = 0;
+    if (!ifd0_entries(&first, &count)) return false;
+    const size_t at = first + static_cast<size_t>(count * entry_size());
+    if (!in_.has64(at, big_ ? 8 : 4)) return false;
+    const uint64_t next = big_ ? u64(at) : u32(at);
+    return next >= 8 && in_.has64(next, big_ ? 8 : 2);
   }
 
   // The index-th value of an integer entry (BYTE, SHORT, LONG, LONG8); false
@@ -95,6 +102,20 @@ class TiffReader {
   }
 
  private:
+  uint64_t entry_size() const { return big_ ? 20 : 12; }
+
+  // Where the first directory's entries start and how many there are; false
+  // if its count or its entries lie outside the input (so the count bounds
+  // every loop over them).
+  bool ifd0_entries(size_t* first, uint64_t* count) const {
+    const uint64_t count_size = big_ ? 8 : 2;
+    if (ifd0_ < 8 || !in_.has64(ifd0_, count_size)) return false;
+    const size_t start = static_cast<size_t>(ifd0_);
+    *count = big_ ? u64(start) : u16(start);
+    *first = start + static_cast<size_t>(count_size);
+    return *count <= (in_.size() - *first) / entry_size();
+  }
+
   uint32_t u16(size_t off) const { return little_ ? in_.le16(off) : in_.be16(off); }
   uint32_t u32(size_t off) const { return little_ ? in_.le32(off) : in_.be32(off); }
   uint64_t u64(size_t off) const { return little_ ? in_.le64(off) : in_.be64(off); }

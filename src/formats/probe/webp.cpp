@@ -43,7 +43,7 @@ ImageProbe probe_webp(const ByteView& in, const std::string& path) {
       p.channels = 4;
       p.transparency = true;
     }
-    p.animated = (flags & 0x02) != 0;
+    p.more_images = (flags & 0x02) != 0;
     // Look for the EXIF chunk. Chunks are padded to even sizes; a chunk that
     // runs past the end stops the search (libwebp reports truncation itself).
     size_t pos = 12;
