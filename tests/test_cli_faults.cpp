@@ -60,6 +60,29 @@ TEST(Faults, EntriesLeftOutOfAFolderAreNoted) {
       << flat.err;
 }
 
+// Found by hand: --quality with PNG outputs, and -r with no folder among
+// the inputs, were ignored without a word.
+TEST(Faults, OptionsThatCanDoNothingAreNoted) {
+  TempDir dir;
+  noise_image(dir, "a.png");
+  const auto png = run_fdiwn({"upscale", "-i", dir.file("a.png"), "-o", dir.file("a_x2.png"), "-s",
+                              "2", "--quality", "50", "-r"});
+  EXPECT_EQ(png.exit_code, 0) << png.err;
+  EXPECT_NE(png.err.find("--quality 50 is ignored: it sets JPEG, WebP and AVIF outputs, and the "
+                         "outputs here are PNG"),
+            std::string::npos)
+      << png.err;
+  EXPECT_NE(png.err.find("-r is ignored: no input is a folder"), std::string::npos) << png.err;
+  EXPECT_TRUE(fs::exists(dir.file("a_x2.png")));
+  // Where they act, nothing is said.
+  noise_image(dir, "in/sub/b.png");
+  const auto jpg = run_fdiwn({"upscale", "-i", dir.file("in"), "-o", dir.file("out"), "-s", "2",
+                              "-f", "jpg", "--quality", "50", "-r"});
+  EXPECT_EQ(jpg.exit_code, 0) << jpg.err;
+  EXPECT_EQ(jpg.err.find("is ignored"), std::string::npos) << jpg.err;
+  EXPECT_TRUE(fs::exists(dir.file("out/sub/b.jpg")));
+}
+
 TEST(Faults, OutputPathThatIsAFolderFails) {
   TempDir dir;
   noise_image(dir, "in/a.png");

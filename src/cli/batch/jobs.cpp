@@ -3,6 +3,7 @@
 #include <limits.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -232,6 +233,38 @@ JobList stream_job(const JobRequest& request) {
   return list;
 }
 
+// Options that can do nothing for this request are said, not ignored
+// without a word (found by hand: --quality 50 with PNG outputs, -r with
+// files only).
+JobList with_unused_options(const JobRequest& request, JobList list) {
+  std::vector<std::string> formats;  // of the outputs, each once
+  std::string names;                 // "PNG, TIFF"
+  for (const auto& j : list.jobs) {
+    std::string f = format_of_extension(j.format.empty() ? extension_of(j.output) : j.format);
+    if (std::find(formats.begin(), formats.end(), f) != formats.end()) continue;
+    formats.push_back(f);
+    for (char& c : f) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    names += (names.empty() ? "" : ", ") + f;
+  }
+  const auto takes_quality = [](const std::string& f) {
+    return f == "jpeg" || f == "webp" || f == "avif";
+  };
+  if (request.quality > 0 && !formats.empty() &&
+      std::none_of(formats.begin(), formats.end(), takes_quality)) {
+    list.unused_options.push_back("--quality " + std::to_string(request.quality) +
+                                  " is ignored: it sets JPEG, WebP and AVIF outputs, and the "
+                                  "outputs here are " +
+                                  names + " (-f or the -o extension chooses the format)");
+  }
+  const auto folder = [](const std::string& in) {
+    return inspect_path(in).kind == PathKind::Directory;
+  };
+  if (request.recursive && std::none_of(request.inputs.begin(), request.inputs.end(), folder)) {
+    list.unused_options.push_back("-r is ignored: no input is a folder to descend into");
+  }
+  return list;
+}
+
 }  // namespace
 
 JobList list_jobs(const JobRequest& request) {
@@ -259,7 +292,7 @@ JobList list_jobs(const JobRequest& request) {
                           "' names the files of an output folder; -o " + request.output +
                           " names the output itself: give -o a folder, or leave --name out");
   }
-  if (streams) return stream_job(request);
+  if (streams) return with_unused_options(request, stream_job(request));
   const std::string pattern = request.name_pattern.empty() ? "{name}.{ext}" : request.name_pattern;
   const fs::path out_dir_identity = identity(out);
 
@@ -356,7 +389,7 @@ JobList list_jobs(const JobRequest& request) {
     }
     if (const auto problem = output_path_problem(j.output)) j.problem = *problem;
   }
-  return list;
+  return with_unused_options(request, std::move(list));
 }
 
 }  // namespace fdiwn::cli

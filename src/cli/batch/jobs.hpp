@@ -12,6 +12,7 @@ struct JobRequest {
   std::vector<std::string> inputs;  ///< files and/or folders
   std::string output;               ///< a file (one input file) or a folder
   bool recursive = false;
+  int quality = 0;           ///< --quality as given (0: not given)
   std::string format;        ///< output extension without dot; empty: from -o or the input
   std::string name_pattern;  ///< "{name}", "{ext}", "{scale}"; empty: "{name}.{ext}"
   int scale = 4;             ///< the network's
@@ -47,6 +48,9 @@ struct JobList {
   /// the entry and the reason (a FIFO, a dangling link, an unreadable
   /// sub-folder, an output of another input).
   std::vector<std::string> skipped;
+  /// Options given that can do nothing here, each a message saying why
+  /// (--quality with no JPEG, WebP or AVIF output; -r with no folder).
+  std::vector<std::string> unused_options;
   /// The folder outputs go to (the -o folder, or the parent of the -o file).
   std::string output_folder;
 };

@@ -96,7 +96,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
                   "JPEG/WebP/AVIF quality (WebP: 100 is lossless; AVIF: 100 is the lossless mode, "
                   "4:4:4, within 1 level)")
       ->check(CLI::Range(1, 100))
-      ->capture_default_str();
+      ->default_str("95");
   cmd->add_option("--name", args.name_pattern,
                   "Output file name in a folder: {name} (input name without extension), {ext}, "
                   "{scale}")
@@ -154,11 +154,10 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
 
 namespace {
 
-// Images up to this many LR pixels run side by side, one per thread: the
-// engine's bands share one image between threads, but on a small one the
-// threads wait for each other at every pass. Measured on 2 cores, x2,
-// folders, side by side against shared: 64x64 images 23% less time, 320x240
-// 11%, 640x360 2-8% (with 200 MiB more memory, so those stay shared).
+// Images up to this many LR pixels run side by side, one per thread: the engine's bands
+// share one image between threads, but on a small one the threads wait for each other at
+// every pass. Measured on 2 cores, x2, folders, side by side against shared: 64x64 images
+// 23% less time, 320x240 11%, 640x360 2-8% (with 200 MiB more memory, so those stay shared).
 constexpr int64_t kSideBySidePixels = 100000;
 
 // -o - or a path to the file standard output is (-o /dev/stdout, or the
@@ -190,6 +189,7 @@ JobRequest job_request(const UpscaleArgs& args) {
   request.inputs = args.inputs;
   request.output = args.output;
   request.recursive = args.recursive;
+  request.quality = args.quality;
   request.format = args.format;
   request.name_pattern = args.name_pattern;
   request.scale = args.outscale > 0 ? scale_for_factor(args.outscale) : args.scale;
@@ -244,7 +244,7 @@ BatchOptions batch_options(const UpscaleArgs& args) {
   batch.size.factor = args.outscale;
   batch.size.width = args.width;
   batch.size.height = args.height;
-  batch.write.quality = args.quality;
+  if (args.quality > 0) batch.write.quality = args.quality;
   batch.stop = stop_requested;
   batch.temp_files.created = register_temp_file;
   batch.temp_files.finished = unregister_temp_file;
@@ -290,6 +290,7 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
   note_left_out(list.hidden, "hidden image", "a name starting with '.'");
   note_left_out(list.not_descended, "sub-folder", "-r descends into sub-folders");
   for (const auto& s : list.skipped) spdlog::warn("{}", s);
+  for (const auto& s : list.unused_options) spdlog::warn("{}", s);
   const BatchOptions batch = batch_options(args);
   if (list.jobs.empty() && shard.all()) {
     // An empty shard is normal; an empty batch deserves a word.
@@ -344,6 +345,7 @@ int upscale_frames(const UpscaleArgs& args, StatusLineSink* status_line) {
   // The stream job of -i - -o -: its output format (-f, PNG by default)
   // checked as for one image through a pipe.
   const JobList list = list_jobs(job_request(args));
+  for (const auto& s : list.unused_options) spdlog::warn("{}", s);
   const BatchOptions batch = batch_options(args);
   FrameOptions frames;
   frames.read = batch.read;
