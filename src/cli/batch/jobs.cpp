@@ -235,8 +235,8 @@ JobList stream_job(const JobRequest& request) {
 
 // Options that can do nothing for this request are said, not ignored
 // without a word (found by hand: --quality 50 with PNG outputs, -r with
-// files only).
-JobList with_unused_options(const JobRequest& request, JobList list) {
+// files only). `folders`: whether any input is a folder.
+JobList with_unused_options(const JobRequest& request, JobList list, bool folders) {
   std::vector<std::string> formats;  // of the outputs, each once
   std::string names;                 // "PNG, TIFF"
   for (const auto& j : list.jobs) {
@@ -256,10 +256,7 @@ JobList with_unused_options(const JobRequest& request, JobList list) {
                                   "outputs here are " +
                                   names + " (-f or the -o extension chooses the format)");
   }
-  const auto folder = [](const std::string& in) {
-    return inspect_path(in).kind == PathKind::Directory;
-  };
-  if (request.recursive && std::none_of(request.inputs.begin(), request.inputs.end(), folder)) {
+  if (request.recursive && !folders) {
     list.unused_options.push_back("-r is ignored: no input is a folder to descend into");
   }
   return list;
@@ -292,17 +289,20 @@ JobList list_jobs(const JobRequest& request) {
                           "' names the files of an output folder; -o " + request.output +
                           " names the output itself: give -o a folder, or leave --name out");
   }
-  if (streams) return with_unused_options(request, stream_job(request));
+  // (stream_job refuses a folder.)
+  if (streams) return with_unused_options(request, stream_job(request), false);
   const std::string pattern = request.name_pattern.empty() ? "{name}.{ext}" : request.name_pattern;
   const fs::path out_dir_identity = identity(out);
 
   JobList list;
   std::vector<Found> found;
+  bool folders = false;
   for (const auto& in : request.inputs) {
     const fs::path p(in);
     const PathInfo info = inspect_path(in);
     if (info.kind == PathKind::Missing) throw InvalidArgument(in + ": no such file or folder");
     if (info.kind == PathKind::Directory) {
+      folders = true;
       FolderScan(p, request.recursive, out_dir_identity, list, found).run();
     } else {
       // Not a regular file: the reader refuses it, naming the reason.
@@ -389,7 +389,7 @@ JobList list_jobs(const JobRequest& request) {
     }
     if (const auto problem = output_path_problem(j.output)) j.problem = *problem;
   }
-  return with_unused_options(request, std::move(list));
+  return with_unused_options(request, std::move(list), folders);
 }
 
 }  // namespace fdiwn::cli

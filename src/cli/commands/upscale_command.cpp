@@ -96,7 +96,7 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
                   "JPEG/WebP/AVIF quality (WebP: 100 is lossless; AVIF: 100 is the lossless mode, "
                   "4:4:4, within 1 level)")
       ->check(CLI::Range(1, 100))
-      ->default_str("95");
+      ->default_str(std::to_string(WriteOptions{}.quality));
   cmd->add_option("--name", args.name_pattern,
                   "Output file name in a folder: {name} (input name without extension), {ext}, "
                   "{scale}")

@@ -22,7 +22,7 @@ struct UpscaleArgs {
   int height = 0;       ///< --height
   bool recursive = false;
   std::string format;
-  int quality = 0;           ///< --quality (0: not given, the writer's default, 95)
+  int quality = 0;           ///< --quality (0: not given, WriteOptions' default)
   std::string name_pattern;  ///< empty: not given ({name}.{ext})
   Mode mode = Mode::Auto;
   bool tta = false;
