@@ -1,10 +1,11 @@
 // The fused 1x1 pair (AVX-512 and AVX2, each the CPU runs) against
-// LibTorch's two conv2d with a ReLU between: the
-// network's three shapes, counts of one pixel, less than a block, exactly a
-// block, not a multiple of it and many blocks, with and without biases; that
-// the compiled network runs every WIRW/WCRW body through it; and that a body
-// gives the same bands with it as through oneDNN's two kernels (the path of
-// CPUs without AVX2, which this one would otherwise never run).
+// LibTorch's two conv2d with a ReLU between: the network's six shapes
+// (three at x2 and x3, three wider at x4), counts of one pixel, less than a
+// block, exactly a block, not a multiple of it and many blocks, with and
+// without biases; that the compiled network runs every WIRW/WCRW body
+// through it at each scale; and that a body gives the same bands with it as
+// through oneDNN's two kernels (the path of CPUs without AVX2, which this
+// one would otherwise never run).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -74,8 +75,10 @@ bool runnable() {
   return PointwisePair::available();
 }
 
-// The network's shapes: WIRW, the distillation's WCRW(12), the fusion WCRW(48).
-const Case kShapes[] = {{24, 48, 12, 0}, {12, 48, 12, 0}, {48, 96, 24, 0}};
+// The network's shapes: WIRW, the distillation's WCRW(12), the fusion WCRW(48),
+// at x2 and x3, then at x4 (wide channels that are not whole vectors).
+const Case kShapes[] = {{24, 48, 12, 0}, {12, 48, 12, 0}, {48, 96, 24, 0},
+                        {24, 60, 12, 0}, {12, 54, 12, 0}, {48, 108, 24, 0}};
 
 TEST(PointwisePair, NetworkShapesEveryCount) {
   if (!runnable()) return;
@@ -109,15 +112,18 @@ TEST(PointwisePair, ShapesItRefuses) {
   EXPECT_FALSE(PointwisePair::suits(16, 48, 12));
   EXPECT_FALSE(PointwisePair::suits(48, 64, 24));
   EXPECT_FALSE(PointwisePair::suits(24, 96, 12));
+  EXPECT_FALSE(PointwisePair::suits(24, 54, 12));
+  EXPECT_FALSE(PointwisePair::suits(48, 60, 24));
   const std::vector<float> w(64 * 64);
   EXPECT_THROW(PointwisePair(w.data(), nullptr, w.data(), nullptr, 24, 64, 24), std::logic_error);
 }
 
-// Every WIRW/WCRW body of the shipped network gets the fused pair, with the
-// shapes it was made for (a checkpoint of other widths would fall back).
-TEST(PointwisePair, EveryBodyOfTheNetwork) {
-  if (!runnable()) return;
-  const FDIWN model = load_fdiwn(weights_path(2), 2);
+// Every WIRW/WCRW body of the shipped network at `scale` gets the fused
+// pair, with the shapes it was made for (a checkpoint of other widths would
+// fall back): `wirw`, `wcrw` and `fusion` are its bodies' wide channels.
+void expect_every_body(int scale, int64_t wirw, int64_t wcrw, int64_t fusion) {
+  SCOPED_TRACE("x" + std::to_string(scale));
+  const FDIWN model = load_fdiwn(weights_path(scale), scale);
   const engine::NetworkKernels k = engine::compile(*model);
   int bodies = 0;
   const auto expect = [&](const engine::BodyKernels& b, int64_t in, int64_t wide, int64_t out) {
@@ -130,15 +136,25 @@ TEST(PointwisePair, EveryBodyOfTheNetwork) {
   for (const engine::FswgKernels* g : {&k.li1, &k.li2, &k.li3}) {
     for (const engine::WdibKernels* d : {&g->my1, &g->my2, &g->my3}) {
       for (const engine::WirwKernels* u : {&d->srb1, &d->srb2, &d->srb3, &d->srb4}) {
-        expect(u->body, 24, 48, 12);
+        expect(u->body, 24, wirw, 12);
       }
-      expect(d->rb1.body, 12, 48, 12);
-      expect(d->rb2.body, 12, 48, 12);
-      expect(d->fuse1.body, 48, 96, 24);
+      expect(d->rb1.body, 12, wcrw, 12);
+      expect(d->rb2.body, 12, wcrw, 12);
+      expect(d->fuse1.body, 48, fusion, 24);
     }
-    expect(g->rb1.body, 24, 48, 12);
+    expect(g->rb1.body, 24, wirw, 12);
   }
   EXPECT_EQ(bodies, 3 * (3 * 7 + 1));
+}
+
+TEST(PointwisePair, EveryBodyOfTheNetworkX2) {
+  if (runnable()) expect_every_body(2, 48, 48, 96);
+}
+TEST(PointwisePair, EveryBodyOfTheNetworkX3) {
+  if (runnable()) expect_every_body(3, 48, 48, 96);
+}
+TEST(PointwisePair, EveryBodyOfTheNetworkX4) {
+  if (runnable()) expect_every_body(4, 60, 54, 108);
 }
 
 // A body's output on an h x w image, band by band as the engine runs it.
@@ -156,9 +172,11 @@ torch::Tensor body_in_bands(const engine::BodyKernels& body, const torch::Tensor
   return y;
 }
 
-TEST(PointwisePair, BodiesMatchOneDnnsPair) {
-  if (!runnable()) return;
-  const FDIWN model = load_fdiwn(weights_path(2), 2);
+// Four bodies of the network at `scale` (each shape), band by band, fused
+// against oneDNN's two kernels.
+void expect_bodies_match_onednn(int scale) {
+  SCOPED_TRACE("x" + std::to_string(scale));
+  const FDIWN model = load_fdiwn(weights_path(scale), scale);
   engine::NetworkKernels k = engine::compile(*model);
   for (engine::BodyKernels* body :
        {&k.li1.my1.srb1.body, &k.li2.my3.rb2.body, &k.li3.my2.fuse1.body, &k.li2.rb1.body}) {
@@ -176,6 +194,13 @@ TEST(PointwisePair, BodiesMatchOneDnnsPair) {
     const double mag = onednn.abs().max().item<double>();
     EXPECT_LE(err, 1e-4 * std::max(1.0, mag)) << "largest difference " << err << " of " << mag;
   }
+}
+
+TEST(PointwisePair, BodiesMatchOneDnnsPairX2) {
+  if (runnable()) expect_bodies_match_onednn(2);
+}
+TEST(PointwisePair, BodiesMatchOneDnnsPairX4) {
+  if (runnable()) expect_bodies_match_onednn(4);
 }
 
 }  // namespace

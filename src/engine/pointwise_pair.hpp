@@ -1,6 +1,6 @@
 // The 1x1 pair inside every WIRW/WCRW body, dst = W2 relu(W1 src + b1) + b2,
 // fused into one pass over the pixels: a few pixels at a time, the wide
-// intermediate (48 or 96 channels, 2-4 times the input and output) goes from
+// intermediate (48 to 108 channels, 2-5 times the input and output) goes from
 // registers to a block in L1 and back, never to memory, and no call crosses
 // into a library per run. Through oneDNN the pair is two calls per run, with
 // the intermediate written out and read back between them.
@@ -24,8 +24,10 @@ class PointwisePair {
   /// and FMA (and the build has the kernels).
   static bool available();
   /// Whether it takes a pair of this shape (in -> wide -> out): the
-  /// network's three, 24 -> 48 -> 12 (WIRW), 12 -> 48 -> 12 (WCRW of the
-  /// distillation) and 48 -> 96 -> 24 (the fusion WCRW).
+  /// network's, 24 -> 48 -> 12 (WIRW), 12 -> 48 -> 12 (WCRW of the
+  /// distillation) and 48 -> 96 -> 24 (the fusion WCRW) at x2 and x3, and
+  /// at x4, whose bodies are wider, 24 -> 60 -> 12, 12 -> 54 -> 12 and
+  /// 48 -> 108 -> 24.
   static bool suits(int64_t in, int64_t wide, int64_t out);
 
   /// w1: wide x in, b1: wide values or null; w2: out x wide, b2: out values
@@ -43,10 +45,10 @@ class PointwisePair {
   int64_t out_channels() const { return out_; }
 
  private:
-  int64_t in_, wide_, out_, out_pad_;
+  int64_t in_, wide_, out_, wide_pad_, out_pad_;
   Simd simd_;
-  std::vector<float> w1_;  // in x wide: W1 transposed, a row per input channel
-  std::vector<float> b1_;  // wide
+  std::vector<float> w1_;  // in x wide_pad_: W1 transposed, a row per input channel, zero padded
+  std::vector<float> b1_;  // wide_pad_, zero padded
   std::vector<float> w2_;  // wide x out_pad_: W2 transposed, zero padded
   std::vector<float> b2_;  // out_pad_, zero padded
 };
