@@ -112,7 +112,11 @@ TEST(PointwisePair, ShapesItRefuses) {
   EXPECT_FALSE(PointwisePair::suits(16, 48, 12));
   EXPECT_FALSE(PointwisePair::suits(48, 64, 24));
   EXPECT_FALSE(PointwisePair::suits(24, 96, 12));
+  // x4's widths only with their own input channels.
   EXPECT_FALSE(PointwisePair::suits(24, 54, 12));
+  EXPECT_FALSE(PointwisePair::suits(12, 60, 12));
+  EXPECT_FALSE(PointwisePair::suits(24, 108, 12));
+  EXPECT_FALSE(PointwisePair::suits(48, 54, 24));
   EXPECT_FALSE(PointwisePair::suits(48, 60, 24));
   const std::vector<float> w(64 * 64);
   EXPECT_THROW(PointwisePair(w.data(), nullptr, w.data(), nullptr, 24, 64, 24), std::logic_error);
