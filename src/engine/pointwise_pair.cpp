@@ -9,6 +9,13 @@ namespace fdiwn::engine {
 
 namespace {
 
+// The packed rows of W1 and W2 (and b1, b2) are `n` floats padded to a
+// multiple of 16, whole vectors on either instruction set; the kernels
+// step through them by the same width.
+constexpr int packed_width(int64_t n) {
+  return static_cast<int>(16 * ((n + 15) / 16));
+}
+
 #ifdef FDIWN_HAVE_SIMD_KERNELS
 
 struct Packed {
@@ -55,8 +62,8 @@ PointwisePair::PointwisePair(const float* w1, const float* b1, const float* w2, 
     : in_(in),
       wide_(wide),
       out_(out),
-      wide_pad_(16 * ((wide + 15) / 16)),
-      out_pad_(16 * ((out + 15) / 16)),
+      wide_pad_(packed_width(wide)),
+      out_pad_(packed_width(out)),
       simd_(simd) {
   if (!suits(in, wide, out)) throw std::logic_error("PointwisePair: unsupported channel counts");
   if (!simd_runs(simd)) throw std::logic_error("PointwisePair: this CPU lacks the instructions");
