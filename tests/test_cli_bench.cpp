@@ -1,4 +1,5 @@
 // `fdiwn bench` and `fdiwn metrics` reproduce the paper's Set5 numbers.
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -6,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "cli_files.hpp"
 #include "cli_runner.hpp"
 #include "test_support.hpp"
 
@@ -140,6 +142,37 @@ TEST(BenchEfficiency, IsNotAlsoTheSpeedTable) {
   const auto r = run_fdiwn({"bench", "--efficiency", "--speed", "-s", "2"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--speed and --efficiency"), std::string::npos) << r.err;
+}
+
+// Found by hand: bench --speed with --hr and --csv timed synthetic images
+// and wrote no CSV, and scoring with --sizes ignored it, all without a word.
+TEST(Bench, OptionsTheModeDoesNotReadAreRefused) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const std::string& hr = kHr;
+  const std::vector<Case> cases = {
+      {{"--speed", "--hr", hr}, "bench --speed times synthetic images"},
+      {{"--speed", "--csv", "s.csv"}, "; --csv does not apply"},
+      {{"--speed", "--save-sr", "sr"}, "; --save-sr does not apply"},
+      {{"--speed", "-x"}, "; --tta does not apply"},
+      {{"--speed", "--path", "plain"}, "the paths --paths names; --path does not apply"},
+      {{"--efficiency", "--paths", "plain"}, "--efficiency measures the network on --path"},
+      {{"--efficiency", "-m", "whole"}, "; --mode does not apply"},
+      {{"--hr", hr, "--sizes", "64x64"}, "bench scores test sets at their images' sizes"},
+      {{"--hr", hr, "--repeat", "3"}, "; --repeat does not apply"},
+      {{"--merge", "a.json", "-s", "2"}, "--merge combines results already scored; --scale"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {"bench"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    if (argv[1] != "--merge" && std::find(argv.begin(), argv.end(), "-s") == argv.end()) {
+      argv.insert(argv.end(), {"-s", "2"});
+    }
+    SCOPED_TRACE(argv[1] + " " + argv[2]);
+    expect_error(run_fdiwn(argv), 2, c.message);
+  }
 }
 
 TEST(BenchSpeed, SizesTooLargeAreUsageErrors) {

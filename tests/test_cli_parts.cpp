@@ -54,6 +54,19 @@ TEST(Values, PixelCounts) {
   EXPECT_EQ(cli::parse_pixel_count("10000x10000"), 100000000);
   EXPECT_EQ(cli::parse_pixel_count("640x480"), 307200);
   EXPECT_EQ(cli::parse_pixel_count("2.5e3x4"), 10000);
+  EXPECT_EQ(cli::parse_pixel_count("1.2345M"), 1234500);
+  EXPECT_EQ(cli::parse_pixel_count("0.5k"), 500);
+  // Found by hand: 1.5 was taken as 1 pixel.
+  for (const char* part : {"1.5", "2.5x3", "1.0000005M"}) {
+    SCOPED_TRACE(part);
+    try {
+      cli::parse_pixel_count(part);
+      ADD_FAILURE() << "accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a whole number of pixels"), std::string::npos)
+          << e.what();
+    }
+  }
   // Found by hand: 0x300 was read as hexadecimal, 768 pixels.
   for (const char* bad : {"", "0", "x", "10x", "10Q", "-5", "0x300", "0x0", "inf", "1e", " 5"}) {
     SCOPED_TRACE(bad);

@@ -175,6 +175,30 @@ TEST_F(Video, DamagedStreamsEndAfterTheLastWholeFrame) {
   }
 }
 
+// Found by hand: --frame-count 1 on a longer stream said "frame 2 of 1",
+// and a wrong count was never mentioned.
+TEST_F(Video, AWrongFrameCountIsSaidAndNotShownAsProgress) {
+  struct Case {
+    const char* count;
+    const char* message;
+  };
+  for (const Case& c : {Case{"3", "--frame-count 3 was not the stream's length: 10 frames were"},
+                        Case{"20", "--frame-count 20 was not the stream's length: 10 frames"}}) {
+    SCOPED_TRACE(c.count);
+    const std::string out = dir_.file("out.ppm");
+    const CliResult r =
+        frames("cat " + single_quoted(frames_), out, std::string("--frame-count ") + c.count);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(fs::file_size(out), 10 * kFrameOut);
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(std::string("frame 4 of ") + c.count), std::string::npos) << r.err;
+  }
+  const CliResult right =
+      frames("cat " + single_quoted(frames_), dir_.file("right.ppm"), "--frame-count 10");
+  ASSERT_EQ(right.exit_code, 0) << right.err;
+  EXPECT_EQ(right.err.find("was not the stream's length"), std::string::npos) << right.err;
+}
+
 TEST_F(Video, AReaderThatClosesEarlyEndsTheStream) {
   const CliResult r = shell("cat " + single_quoted(frames_) + " | " + single_quoted(fdiwn_path()) +
                             " upscale -i - -o - --frames -s 2 -f ppm | head -c 100 > /dev/null; "

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -22,6 +25,29 @@ namespace fdiwn::cli {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// Fails early, with one message, if the output folder cannot be created or
+// written (rather than failing every file after its upscale).
+void check_output_folder(const std::string& dir) {
+  const fs::path d = dir.empty() ? fs::path(".") : fs::path(dir);
+  std::error_code ec;
+  fs::create_directories(d, ec);
+  if (ec) {
+    // Found by hand: a dangling link said "File exists".
+    const PathInfo info = inspect_path(d.string());
+    const bool named = info.kind == PathKind::Unusable && !info.reason.empty();
+    throw ImageError(d.string(), named ? info.reason + ": cannot create the output folder there"
+                                       : "cannot create the output folder: " + ec.message());
+  }
+  std::string probe = (d / ".fdiwn-write-test-XXXXXX").string();
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) {
+    throw ImageError(d.string(),
+                     std::string("cannot write in the output folder: ") + std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
 
 const char* to_string(FileStatus status) {
   switch (status) {

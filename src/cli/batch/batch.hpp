@@ -76,6 +76,11 @@ class BatchObserver {
   virtual void finished(size_t index, const FileResult& result) = 0;
 };
 
+/// Fails early, with one message (an ImageError), if the output folder
+/// cannot be created or written, rather than failing every file after its
+/// upscale.
+void check_output_folder(const std::string& dir);
+
 /// Runs the jobs in order (finishing out of order when side by side); one failure does not stop the
 /// others (any exception becomes that file's one-line error); `options.stop` cancels the rest. An
 /// output that exists is skipped unless `overwrite`; one that is a folder or cannot be written

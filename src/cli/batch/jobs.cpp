@@ -72,7 +72,9 @@ class FolderScan {
         if (dir == root_) {
           throw InvalidArgument(root_.string() + ": cannot list the folder: " + ec.message());
         }
-        skip(dir, "cannot list the folder (" + ec.message() + ")");
+        // Found by hand: this was a warning, and the run's exit code 0.
+        list_.unlisted.push_back({dir.string(), "", dir.lexically_relative(root_).string(),
+                                  "cannot list the folder: " + ec.message(), ""});
         continue;
       }
       std::sort(entries.begin(), entries.end());

@@ -45,9 +45,13 @@ struct JobList {
   /// Sub-folders of input folders left out without -r.
   std::vector<std::string> not_descended;
   /// Entries of folders left out for another reason, each a message naming
-  /// the entry and the reason (a FIFO, a dangling link, an unreadable
-  /// sub-folder, an output of another input).
+  /// the entry and the reason (a FIFO, a dangling link, an output of
+  /// another input).
   std::vector<std::string> skipped;
+  /// Sub-folders that could not be listed (-r), each a message naming the
+  /// folder and the reason: images in them may be missed, so each fails the
+  /// run as an unreadable file does.
+  std::vector<Job> unlisted;
   /// Options given that can do nothing here, each a message saying why
   /// (--quality with no JPEG, WebP or AVIF output; -r with no folder).
   std::vector<std::string> unused_options;

@@ -29,6 +29,9 @@ struct BenchArgs {
   SpeedArgs speed_args;
   std::string shard;               ///< "K/N" or "slurm": score only this shard's images
   std::vector<std::string> merge;  ///< JSON results of shards to merge instead of running
+  /// The options given, by their long names ("--hr"; given_options()): one
+  /// that the mode asked for does not read is refused.
+  std::vector<std::string> given;
 };
 
 CLI::App* add_bench_command(CLI::App& app, BenchArgs& args);

@@ -3,12 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -31,35 +27,6 @@
 #include "fdiwn/upscaler.hpp"
 
 namespace fdiwn::cli {
-
-namespace fs = std::filesystem;
-
-namespace {
-
-// Fails early, with one message, if the output folder cannot be created or
-// written (rather than failing every file after its upscale).
-void check_output_folder(const std::string& dir) {
-  const fs::path d = dir.empty() ? fs::path(".") : fs::path(dir);
-  std::error_code ec;
-  fs::create_directories(d, ec);
-  if (ec) {
-    // Found by hand: a dangling link said "File exists".
-    const PathInfo info = inspect_path(d.string());
-    const bool named = info.kind == PathKind::Unusable && !info.reason.empty();
-    throw ImageError(d.string(), named ? info.reason + ": cannot create the output folder there"
-                                       : "cannot create the output folder: " + ec.message());
-  }
-  std::string probe = (d / ".fdiwn-write-test-XXXXXX").string();
-  const int fd = ::mkstemp(probe.data());
-  if (fd < 0) {
-    throw ImageError(d.string(),
-                     std::string("cannot write in the output folder: ") + std::strerror(errno));
-  }
-  ::close(fd);
-  ::unlink(probe.c_str());
-}
-
-}  // namespace
 
 CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
   auto* cmd = app.add_subcommand("upscale", "Upscale images x2, x3 or x4 (files or folders)");
@@ -297,7 +264,15 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
   }
   const UpscalerOptions options = upscaler_options(args, batch.max_memory);
+  // Folders that could not be listed fail the run as unreadable files do.
   std::vector<FileResult> results;
+  for (const auto& job : list.unlisted) {
+    FileResult& r = results.emplace_back();
+    r.job = job;
+    r.status = FileStatus::Failed;
+    r.error = job.input + ": " + job.problem;
+    spdlog::error("{}; the images in it were not upscaled", r.error);
+  }
   bool interrupted = false;
   if (!list.jobs.empty()) {
     Upscaler upscaler(options);
@@ -325,7 +300,8 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     });
     if (needs_folder) check_output_folder(list.output_folder);
     Reporter reporter(list.jobs.size(), status_line, threads);
-    results = run_batch(upscaler, list.jobs, run, reporter);
+    const std::vector<FileResult> done = run_batch(upscaler, list.jobs, run, reporter);
+    results.insert(results.end(), done.begin(), done.end());
     interrupted = stop_requested();
     reporter.summary(results, interrupted);
   }

@@ -136,7 +136,16 @@ int64_t parse_pixel_count(const std::string& text) {
     throw bad();
   }
   if (pixels < 1 || pixels > 9e18) throw bad();
-  return static_cast<int64_t>(pixels);
+  // Found by hand: 1.5 was taken as 1 pixel. (1.5M is whole; the tolerance
+  // is for decimal fractions such as 1.2345M, not exact in binary.)
+  const double whole = std::round(pixels);
+  if (std::abs(pixels - whole) > 1e-3) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.10g", pixels);
+    throw InvalidArgument("--max-pixels '" + text + "': " + count +
+                          " is not a whole number of pixels");
+  }
+  return static_cast<int64_t>(whole);
 }
 
 std::string format_bytes(std::size_t bytes) {
@@ -216,6 +225,14 @@ CLI::Option* one_value_each(CLI::Option* option, char separator) {
   option->allow_extra_args(false);
   if (separator != '\0') option->delimiter(separator);
   return option;
+}
+
+std::vector<std::string> given_options(const CLI::App& cmd) {
+  std::vector<std::string> given;
+  for (const CLI::Option* option : cmd.get_options()) {
+    if (option->count() > 0) given.push_back(option->get_name());
+  }
+  return given;
 }
 
 void refuse_repeated_values(CLI::App* cmd) {

@@ -47,6 +47,10 @@ void refuse_empty_values(CLI::App* cmd);
 /// `metrics -s 4 a.png` said only "--scale: a.png".
 CLI::Option* one_value_each(CLI::Option* option, char separator = '\0');
 
+/// The options given to `cmd` after parsing, each by its long name ("--scale"
+/// for -s).
+std::vector<std::string> given_options(const CLI::App& cmd);
+
 /// Makes every option of `cmd` refuse a value given twice (`-s 2 -s 2`):
 /// bench ran that scale twice, and metrics blamed the --sr folder for it.
 void refuse_repeated_values(CLI::App* cmd);

@@ -162,7 +162,10 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
 
   const int code = run_parsed([&] {
     if (upscale->parsed()) return run_upscale(upscale_args, status_line.get());
-    if (bench->parsed()) return run_bench(bench_args);
+    if (bench->parsed()) {
+      bench_args.given = given_options(*bench);
+      return run_bench(bench_args);
+    }
     if (metrics->parsed()) return run_metrics(metrics_args);
     if (info->parsed()) return run_info(info_args);
     return static_cast<int>(kExitUsage);

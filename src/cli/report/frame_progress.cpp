@@ -1,5 +1,6 @@
 #include "cli/report/frame_progress.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -54,11 +55,15 @@ void FrameProgress::report(bool force) {
                              ? 0.0
                              : std::chrono::duration<double>(now - first_started_).count();
   const double fps = elapsed > 0 && written_ > 0 ? written_ / elapsed : 0.0;
-  std::string line = "frame " + std::to_string(std::max(current_, written_));
-  if (expected_ > 0) line += " of " + std::to_string(expected_);
+  const int64_t number = std::max(current_, written_);
+  std::string line = "frame " + std::to_string(number);
+  // Past --frame-count, the count was wrong: no "frame 2 of 1", and no time
+  // left (found by hand).
+  const bool counted = expected_ > 0 && number <= expected_;
+  if (counted) line += " of " + std::to_string(expected_);
   if (fps > 0) {
     line += fmt::format(", {:.3g} fps", fps);
-    if (expected_ > written_) {
+    if (counted && expected_ > written_) {
       line += ", " + format_duration((expected_ - written_ - fraction_) / fps) + " left";
     }
   }
@@ -86,6 +91,14 @@ void FrameProgress::summary(const std::vector<FileResult>& results, bool interru
   }
   if (interrupted) line += "; interrupted: the stream ends after the last whole frame";
   spdlog::info("{}", line);
+  // (A failed frame ends the stream early: its error said why.)
+  const bool failed = std::any_of(results.begin(), results.end(), [](const FileResult& r) {
+    return r.status == FileStatus::Failed;
+  });
+  if (expected_ > 0 && !interrupted && !failed && written_ != expected_) {
+    spdlog::warn("--frame-count {} was not the stream's length: {} frame{} written", expected_,
+                 written_, written_ == 1 ? " was" : "s were");
+  }
 }
 
 }  // namespace fdiwn::cli

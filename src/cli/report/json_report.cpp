@@ -20,7 +20,8 @@ std::string json_report(const RunInfo& run, const std::vector<FileResult>& resul
     ++counts[static_cast<int>(r.status)];
     nlohmann::json f = {
         {"input", r.job.input},
-        {"output", r.job.output},
+        // (null: a folder that could not be listed has no output)
+        {"output", r.job.output.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.job.output)},
         {"status", to_string(r.status)},
         {"input_size", size_json(r.input_size)},
         {"output_size", size_json(r.output_size)},
