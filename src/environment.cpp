@@ -98,19 +98,28 @@ int available_cores() {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
-int default_thread_count() {
+ThreadDefault thread_default() {
   // OMP_NUM_THREADS as OpenMP reads it (its first value), where it is a
   // positive count: a user's or a cluster job's limit. Found by hand: the
   // man page named it, and nothing read it.
-  if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr) {
+  ThreadDefault d;
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && *env != '\0') {
     char* end = nullptr;
     errno = 0;
     const long n = std::strtol(env, &end, 10);
     if (end != env && (*end == '\0' || *end == ',') && errno == 0 && n > 0 && n <= 4096) {
-      return static_cast<int>(n);
+      d.count = static_cast<int>(n);
+      d.from_environment = true;
+      return d;
     }
+    d.ignored = env;
   }
-  return available_cores();
+  d.count = available_cores();
+  return d;
+}
+
+int default_thread_count() {
+  return thread_default().count;
 }
 
 std::size_t available_memory() {

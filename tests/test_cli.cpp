@@ -63,6 +63,14 @@ TEST(Cli, MissingInputIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(dir.file("nope.png")), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no such file"), std::string::npos) << r.err;
+  // Found by hand: a file named as a folder failed as an unreadable file
+  // (exit 1), after the weights were loaded.
+  write_file(dir.file("a.png"), "x");
+  const auto slash = run_fdiwn({"upscale", "-i", dir.file("a.png/"), "-o", dir.file("o.png")});
+  EXPECT_EQ(slash.exit_code, 2) << slash.err;
+  EXPECT_NE(slash.err.find("a.png/: not a folder, though the name ends with '/'"),
+            std::string::npos)
+      << slash.err;
 }
 
 TEST(Cli, RefusesToOverwriteItsInput) {

@@ -204,6 +204,22 @@ TEST_F(CliBatch, SmallImagesRunSideBySide) {
                            one_thread);
   ASSERT_EQ(j.exit_code, 0) << j.err;
   EXPECT_EQ(parse_json(j).at("files").at(0).at("threads"), 4 * CPU_COUNT(&set));
+  // Found by hand: a value it cannot take was passed over without a word,
+  // and `info` said "all the cores" when OMP_NUM_THREADS chose.
+  CliOptions too_many;
+  too_many.env = {"OMP_NUM_THREADS=999999"};
+  const auto big = run_fdiwn(
+      {"upscale", "-i", dir_.file("in/a.png"), "-o", dir_.file("big.png"), "-s", "2", "--json"},
+      too_many);
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+  EXPECT_NE(big.err.find("OMP_NUM_THREADS=999999 is not a thread count from 1 to 4096: using the " +
+                         std::to_string(CPU_COUNT(&set)) + " cores"),
+            std::string::npos)
+      << big.err;
+  EXPECT_NE(run_fdiwn({"info"}, one_thread).out.find("threads: 1 (OMP_NUM_THREADS;"),
+            std::string::npos);
+  EXPECT_NE(run_fdiwn({"info"}, too_many).out.find("OMP_NUM_THREADS=999999 is not a count"),
+            std::string::npos);
 
   const auto off = run("off", "off");
   ASSERT_EQ(off.exit_code, 0) << off.err;

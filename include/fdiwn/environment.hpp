@@ -24,6 +24,16 @@ int available_cores();
 /// this process may run on.
 int default_thread_count();
 
+/// default_thread_count() and where it comes from, for messages.
+struct ThreadDefault {
+  int count = 1;
+  bool from_environment = false;  ///< OMP_NUM_THREADS, else the cores
+  /// OMP_NUM_THREADS's value where it is set but not taken (not a count
+  /// from 1 to 4096): the cores are used instead. Empty otherwise.
+  std::string ignored;
+};
+ThreadDefault thread_default();
+
 /// Memory the system (or the cgroup this process runs in, if tighter) has
 /// available now.
 std::size_t available_memory();

@@ -72,7 +72,6 @@ class FolderScan {
         if (dir == root_) {
           throw InvalidArgument(root_.string() + ": cannot list the folder: " + ec.message());
         }
-        // Found by hand: this was a warning, and the run's exit code 0.
         list_.unlisted.push_back({dir.string(), "", dir.lexically_relative(root_).string(),
                                   "cannot list the folder: " + ec.message(), ""});
         continue;
@@ -303,6 +302,10 @@ JobList list_jobs(const JobRequest& request) {
     const fs::path p(in);
     const PathInfo info = inspect_path(in);
     if (info.kind == PathKind::Missing) throw InvalidArgument(in + ": no such file or folder");
+    // Found by hand: "a.png/" failed as an unreadable file (exit 1).
+    if (in.back() == '/' && info.kind != PathKind::Directory) {
+      throw InvalidArgument(in + ": not a folder, though the name ends with '/'");
+    }
     if (info.kind == PathKind::Directory) {
       folders = true;
       FolderScan(p, request.recursive, out_dir_identity, list, found).run();

@@ -64,14 +64,20 @@ int run_info(const InfoArgs& args) {
     }
     weights.push_back(w);
   }
-  const int threads = default_thread_count();
+  const ThreadDefault thread_source = thread_default();
+  const int threads = thread_source.count;
   const std::size_t budget = default_memory_budget();
   const std::vector<ImageFormatSupport> formats = image_formats();
 
   if (args.json) {
-    nlohmann::json doc = {{"fdiwn", FDIWN_VERSION_STRING}, {"libtorch", torch_version()},
-                          {"opencv", opencv_version()},    {"threads", threads},
-                          {"memory_budget_bytes", budget}, {"weights", nlohmann::json::array()}};
+    nlohmann::json doc = {
+        {"fdiwn", FDIWN_VERSION_STRING},
+        {"libtorch", torch_version()},
+        {"opencv", opencv_version()},
+        {"threads", threads},
+        {"threads_from", thread_source.from_environment ? "OMP_NUM_THREADS" : "cores"},
+        {"memory_budget_bytes", budget},
+        {"weights", nlohmann::json::array()}};
     for (const auto& w : weights) {
       nlohmann::json j = {{"scale", w.scale}, {"path", w.path}, {"ok", w.ok}};
       if (w.ok) {
@@ -94,7 +100,17 @@ int run_info(const InfoArgs& args) {
   } else {
     std::printf("fdiwn %s (LibTorch %s, OpenCV %s)\n", FDIWN_VERSION_STRING,
                 torch_version().c_str(), opencv_version().c_str());
-    std::printf("threads: %d (all the cores this process may use; -j to change)\n", threads);
+    // Found by hand: this said "all the cores" when OMP_NUM_THREADS chose.
+    if (thread_source.from_environment) {
+      std::printf("threads: %d (OMP_NUM_THREADS; -j to change)\n", threads);
+    } else {
+      std::printf("threads: %d (all the cores this process may use; -j to change)%s\n", threads,
+                  thread_source.ignored.empty()
+                      ? ""
+                      : ("; OMP_NUM_THREADS=" + thread_source.ignored +
+                         " is not a count from 1 to 4096, so it is not used")
+                            .c_str());
+    }
     std::printf("memory budget: %s (half of what is available; --max-memory to change)\n",
                 format_bytes(budget).c_str());
     std::printf("weights:\n");

@@ -30,6 +30,7 @@
 #include "cli/report/library_messages.hpp"
 #include "cli/report/printable.hpp"
 #include "cli/report/status_line.hpp"
+#include "fdiwn/environment.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/version.hpp"
 
@@ -159,6 +160,15 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
   // are shown with -v.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   capture_library_messages();
+  // Found by hand: OMP_NUM_THREADS=999999 was passed over without a word.
+  const fdiwn::ThreadDefault threads = fdiwn::thread_default();
+  if (!threads.ignored.empty() && ((upscale->parsed() && upscale_args.threads == 0) ||
+                                   (bench->parsed() && bench_args.threads == 0))) {
+    spdlog::warn(
+        "OMP_NUM_THREADS={} is not a thread count from 1 to 4096: using the {} cores "
+        "(-j to choose)",
+        threads.ignored, threads.count);
+  }
 
   const int code = run_parsed([&] {
     if (upscale->parsed()) return run_upscale(upscale_args, status_line.get());
