@@ -66,11 +66,15 @@ TEST(Cli, MissingInputIsAUsageError) {
   // Found by hand: a file named as a folder failed as an unreadable file
   // (exit 1), after the weights were loaded.
   write_file(dir.file("a.png"), "x");
-  const auto slash = run_fdiwn({"upscale", "-i", dir.file("a.png/"), "-o", dir.file("o.png")});
-  EXPECT_EQ(slash.exit_code, 2) << slash.err;
-  EXPECT_NE(slash.err.find("a.png/: not a folder, though the name ends with '/'"),
-            std::string::npos)
-      << slash.err;
+  for (const char* through : {"a.png/", "a.png/b.png"}) {
+    SCOPED_TRACE(through);
+    const auto bad = run_fdiwn({"upscale", "-i", dir.file(through), "-o", dir.file("o.png")});
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    EXPECT_NE(bad.err.find(std::string(through) +
+                           ": no such file or folder (a part of the path is a file)"),
+              std::string::npos)
+        << bad.err;
+  }
 }
 
 TEST(Cli, RefusesToOverwriteItsInput) {

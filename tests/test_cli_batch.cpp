@@ -46,34 +46,48 @@ TEST(CliPermissions, UnreadableFileFailsAndOthersGoOn) {
   EXPECT_FALSE(fs::exists(dir.file("out/secret.png")));
 }
 
-// Found by hand: with -r, a sub-folder that could not be listed was a
-// warning, the run's exit code 0 and --json had no entry for it.
-TEST(CliPermissions, UnreadableSubFolderFailsTheRunAndOthersGoOn) {
-  TempDir dir;
-  const std::string in = dir.file("in");
-  fs::create_directories(in + "/locked");
-  write_image(in + "/a.png", picture(16, 12, CV_8UC3));
-  write_image(in + "/locked/b.png", picture(16, 12, CV_8UC3));
-  make_accessible(dir.path());
-  ::chmod((in + "/locked").c_str(), 0000);
-  CliOptions as_user;
-  as_user.unprivileged = true;
-  const auto r =
-      run_fdiwn({"upscale", "-i", in, "-o", dir.file("out"), "-r", "-s", "2", "--json"}, as_user);
-  ::chmod((in + "/locked").c_str(), 0755);  // for TempDir's clean-up
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("in/locked: cannot list the folder: Permission denied; the images in it "
-                       "were not upscaled"),
-            std::string::npos)
-      << r.err;
-  EXPECT_TRUE(fs::exists(dir.file("out/a.png")));
-  const auto doc = parse_json(r);
-  EXPECT_EQ(doc.value("done", -1), 1);
-  EXPECT_EQ(doc.value("failed", -1), 1);
-  EXPECT_EQ(doc.value("exit_code", -1), 1);
-  ASSERT_EQ(doc.at("files").size(), 2u);
-  EXPECT_EQ(doc.at("files")[0].value("input", ""), in + "/locked");
-  EXPECT_TRUE(doc.at("files")[0].at("output").is_null());
+// Found by hand: a folder that could not be listed (or whose entries could
+// not be looked at: read but no search permission) lost its images with a
+// warning and exit 0, and --json had no entry for it; an input folder that
+// could not be listed stopped the whole run (exit 2).
+TEST(CliPermissions, WhatCannotBeReadInAFolderFailsTheRunAndOthersGoOn) {
+  struct Case {
+    const char* name;
+    const char* locked;  // made unreadable
+    ::mode_t mode;
+    const char* message;  // after the locked path
+  };
+  for (const Case& c :
+       {Case{"sub-folder not listable", "in/locked", 0000,
+             ": cannot list the folder: Permission denied; the images in it were not upscaled"},
+        Case{"sub-folder not searchable", "in/locked", 0444,
+             "/b.png: cannot tell what it is: Permission denied; if it is an image, it was not "
+             "upscaled"},
+        Case{"input folder not listable", "in", 0000, ": cannot list the folder"}}) {
+    SCOPED_TRACE(c.name);
+    TempDir dir;
+    const std::string in = dir.file("in");
+    fs::create_directories(in + "/locked");
+    write_image(in + "/a.png", picture(16, 12, CV_8UC3));
+    write_image(in + "/locked/b.png", picture(16, 12, CV_8UC3));
+    write_image(dir.file("c.png"), picture(16, 12, CV_8UC3));
+    make_accessible(dir.path());
+    ::chmod(dir.file(c.locked).c_str(), c.mode);
+    CliOptions as_user;
+    as_user.unprivileged = true;
+    const auto r = run_fdiwn(
+        {"upscale", "-i", in, dir.file("c.png"), "-o", dir.file("out"), "-r", "-s", "2", "--json"},
+        as_user);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(dir.file(c.locked) + c.message), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::exists(dir.file("out/c.png")));  // the other input goes on
+    const auto doc = parse_json(r);
+    EXPECT_EQ(doc.value("failed", -1), 1);
+    EXPECT_EQ(doc.value("exit_code", -1), 1);
+    ASSERT_FALSE(doc.at("files").empty());
+    EXPECT_EQ(doc.at("files")[0].value("status", ""), "failed");
+    EXPECT_TRUE(doc.at("files")[0].at("output").is_null());
+  }
 }
 
 TEST(CliPermissions, ReadOnlyOutputFolderFailsBeforeAnyWork) {

@@ -163,6 +163,8 @@ TEST(Bench, OptionsTheModeDoesNotReadAreRefused) {
       {{"--hr", hr, "--sizes", "64x64"}, "bench scores test sets at their images' sizes"},
       {{"--hr", hr, "--repeat", "3"}, "; --repeat does not apply"},
       {{"--merge", "a.json", "-s", "2"}, "--merge combines results already scored; --scale"},
+      {{"--merge", "a.json", "--crop-border", "3"}, "; --crop-border does not apply"},
+      {{"--merge", "a.json", "--rgb"}, "; --rgb does not apply"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> argv = {"bench"};

@@ -43,6 +43,8 @@ struct PathInfo {
   /// FIFO (named pipe)", "is a dangling symbolic link", "is a folder").
   std::string reason;
   std::uint64_t size = 0;  ///< Regular only
+  /// The errno of the look that failed (Missing and Unusable), else 0.
+  int error = 0;
 };
 
 /// Looks at `path` without opening it.

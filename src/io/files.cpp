@@ -64,6 +64,7 @@ PathInfo inspect_path(const std::string& path) {
     const int err = errno;
     struct stat lst;
     info.kind = PathKind::Unusable;
+    info.error = err;
     if (err == ENOENT && ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
       info.reason = "is a dangling symbolic link (its target does not exist)";
     } else if (err == ENOENT) {

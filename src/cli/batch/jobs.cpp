@@ -1,15 +1,15 @@
 #include "cli/batch/jobs.hpp"
 
-#include <limits.h>
-
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <system_error>
 
 #include "cli/batch/earlier_outputs.hpp"
+#include "cli/batch/folder_scan.hpp"
 #include "cli/batch/output_guard.hpp"
 #include "fdiwn/errors.hpp"
 #include "fdiwn/files.hpp"
@@ -27,127 +27,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string extension_of(const fs::path& p) {
-  std::string e = p.extension().string();
-  return lower(e.empty() ? e : e.substr(1));
-}
-
 fs::path identity(const fs::path& p) {
   return file_identity(p.string());
 }
-
-bool is_hidden(const fs::path& p) {
-  const std::string n = p.filename().string();
-  return !n.empty() && n[0] == '.';
-}
-
-struct Found {
-  fs::path file;
-  fs::path relative;  // to the folder it was found in (the file name for a file input)
-  bool from_folder = false;
-};
-
-// Lists a folder (and, if asked, its sub-folders: by hand, so that each one
-// that cannot be listed is reported rather than silently skipped). Symbolic
-// links to folders are not followed (no loops); entries that are not regular
-// files are reported with the reason.
-class FolderScan {
- public:
-  FolderScan(const fs::path& root, bool recursive, const fs::path& skip_dir, JobList& list,
-             std::vector<Found>& found)
-      : root_(root), recursive_(recursive), skip_dir_(skip_dir), list_(list), found_(found) {}
-
-  void run() {
-    std::vector<fs::path> folders{root_};
-    while (!folders.empty()) {
-      const fs::path dir = folders.back();
-      folders.pop_back();
-      std::vector<fs::path> entries;
-      std::error_code ec;
-      for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-           it.increment(ec)) {
-        entries.push_back(it->path());
-      }
-      if (ec) {
-        if (dir == root_) {
-          throw InvalidArgument(root_.string() + ": cannot list the folder: " + ec.message());
-        }
-        list_.unlisted.push_back({dir.string(), "", dir.lexically_relative(root_).string(),
-                                  "cannot list the folder: " + ec.message(), ""});
-        continue;
-      }
-      std::sort(entries.begin(), entries.end());
-      std::vector<fs::path> subfolders;
-      for (const auto& p : entries) visit(p, subfolders);
-      // Depth first, in name order.
-      folders.insert(folders.end(), subfolders.rbegin(), subfolders.rend());
-    }
-    std::sort(found_.begin() + static_cast<std::ptrdiff_t>(first_), found_.end(),
-              [](const Found& a, const Found& b) { return a.file < b.file; });
-  }
-
- private:
-  void skip(const fs::path& p, const std::string& why) {
-    list_.skipped.push_back(p.string() + ": " + why + "; skipped");
-  }
-
-  void visit(const fs::path& p, std::vector<fs::path>& subfolders) {
-    if (is_hidden(p)) {  // hidden files, our temporary files included
-      // Named, so that an image hidden by its name is not lost without a word.
-      std::error_code ec;
-      if (is_readable_extension(extension_of(p)) && fs::is_regular_file(p, ec)) {
-        list_.hidden.push_back(p.string());
-      }
-      return;
-    }
-    if (p.string().size() >= PATH_MAX) {
-      skip(p, "the path is longer than " + std::to_string(PATH_MAX - 1) + " bytes");
-      return;
-    }
-    std::error_code ec;
-    const bool link = fs::is_symlink(fs::symlink_status(p, ec));
-    const PathInfo info = inspect_path(p.string());
-    switch (info.kind) {
-      case PathKind::Directory:
-        if (!recursive_) {
-          if (is_readable_extension(extension_of(p))) {
-            skip(p, "is a folder (-r descends into it)");
-          } else if (!link && identity(p) != skip_dir_) {  // as -r would
-            list_.not_descended.push_back(p.string());
-          }
-          return;
-        }
-        if (link) {
-          skip(p, "is a symbolic link to a folder, which is not followed");
-        } else if (identity(p) != skip_dir_) {
-          // The output folder inside the input folder is left out: its files
-          // would otherwise be upscaled again on a re-run.
-          subfolders.push_back(p);
-        }
-        return;
-      case PathKind::Regular:
-        if (!is_readable_extension(extension_of(p))) {
-          list_.ignored.push_back(p.string());
-        } else {
-          found_.push_back({p, p.lexically_relative(root_), true});
-        }
-        return;
-      case PathKind::Missing:
-        return;  // removed while we looked
-      case PathKind::Stream:
-      case PathKind::Unusable:
-        skip(p, info.reason + (info.reason.rfind("is ", 0) == 0 ? ", not a regular file" : ""));
-        return;
-    }
-  }
-
-  fs::path root_;
-  bool recursive_;
-  fs::path skip_dir_;
-  JobList& list_;
-  std::vector<Found>& found_;
-  std::size_t first_ = found_.size();
-};
 
 }  // namespace
 
@@ -302,13 +184,14 @@ JobList list_jobs(const JobRequest& request) {
     const fs::path p(in);
     const PathInfo info = inspect_path(in);
     if (info.kind == PathKind::Missing) throw InvalidArgument(in + ": no such file or folder");
-    // Found by hand: "a.png/" failed as an unreadable file (exit 1).
-    if (in.back() == '/' && info.kind != PathKind::Directory) {
-      throw InvalidArgument(in + ": not a folder, though the name ends with '/'");
+    // A path through a file ("a.png/", "a.png/b.png") names nothing either
+    // (found by hand: it failed as an unreadable file, exit 1).
+    if (info.error == ENOTDIR) {
+      throw InvalidArgument(in + ": no such file or folder (a part of the path is a file)");
     }
     if (info.kind == PathKind::Directory) {
       folders = true;
-      FolderScan(p, request.recursive, out_dir_identity, list, found).run();
+      scan_folder(p, request.recursive, out_dir_identity, list, found);
     } else {
       // Not a regular file: the reader refuses it, naming the reason.
       found.push_back({p, p.filename(), false});

@@ -48,10 +48,11 @@ struct JobList {
   /// the entry and the reason (a FIFO, a dangling link, an output of
   /// another input).
   std::vector<std::string> skipped;
-  /// Sub-folders that could not be listed (-r), each a message naming the
-  /// folder and the reason: images in them may be missed, so each fails the
-  /// run as an unreadable file does.
-  std::vector<Job> unlisted;
+  /// Entries of input folders that could not be read: a folder that could
+  /// not be listed, an entry whose type could not be read. Each has the
+  /// reason as its `problem`: images may be missed, so each fails the run
+  /// as an unreadable file does.
+  std::vector<Job> unreadable;
   /// Options given that can do nothing here, each a message saying why
   /// (--quality with no JPEG, WebP or AVIF output; -r with no folder).
   std::vector<std::string> unused_options;

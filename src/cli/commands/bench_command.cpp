@@ -162,8 +162,8 @@ void check_modes(const BenchArgs& args) {
   // and --csv timed synthetic images and wrote no CSV, and scoring with
   // --sizes scored at the images' sizes, without a word).
   static const std::vector<const char*> kScoring = {
-      "--hr",          "--lr",  "--set",        "--baseline", "--save-sr", "--csv",
-      "--crop-border", "--rgb", "--max-pixels", "--shard",    "--mode",    "--tta"};
+      "--hr",  "--lr",         "--set",   "--baseline", "--save-sr", "--crop-border",
+      "--rgb", "--max-pixels", "--shard", "--mode",     "--tta"};
   const auto refuse = [&](const std::string& why, std::vector<const char*> unused) {
     for (const std::string& option : args.given) {
       if (std::find(unused.begin(), unused.end(), option) != unused.end()) {
@@ -178,13 +178,15 @@ void check_modes(const BenchArgs& args) {
   if (!args.speed_args.child_case.empty()) return;  // (a case run by --speed itself)
   if (args.speed) {
     refuse(" --speed times synthetic images on the paths --paths names",
-           with(kScoring, {"--path"}));
+           with(kScoring, {"--path", "--csv"}));
   } else if (args.speed_args.efficiency) {
-    refuse(" --efficiency measures the network on --path at --sizes", with(kScoring, {"--paths"}));
+    refuse(" --efficiency measures the network on --path at --sizes",
+           with(kScoring, {"--paths", "--csv"}));
   } else if (!args.merge.empty()) {
+    // (It writes --csv, --json and --table; everything else was read when
+    // the shards were scored.)
     refuse(": --merge combines results already scored",
-           {"--hr", "--lr", "--set", "--baseline", "--shard", "--save-sr", "--scale", "--sizes",
-            "--paths", "--repeat"});
+           with(kScoring, {"--scale", "--sizes", "--paths", "--repeat", "--threads", "--path"}));
   } else {
     refuse(" scores test sets at their images' sizes (--speed and --efficiency time)",
            {"--sizes", "--paths", "--repeat"});

@@ -264,14 +264,14 @@ int upscale(const UpscaleArgs& args, StatusLineSink* status_line) {
     spdlog::warn("no images to upscale in {}", fmt::join(args.inputs, ", "));
   }
   const UpscalerOptions options = upscaler_options(args, batch.max_memory);
-  // Folders that could not be listed fail the run as unreadable files do.
+  // What could not be read in the folders fails the run as unreadable files do.
   std::vector<FileResult> results;
-  for (const auto& job : list.unlisted) {
+  for (const auto& job : list.unreadable) {
     FileResult& r = results.emplace_back();
     r.job = job;
     r.status = FileStatus::Failed;
     r.error = job.input + ": " + job.problem;
-    spdlog::error("{}; the images in it were not upscaled", r.error);
+    spdlog::error("{}", r.error);
   }
   bool interrupted = false;
   if (!list.jobs.empty()) {
