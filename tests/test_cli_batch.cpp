@@ -226,13 +226,18 @@ TEST_F(CliBatch, SmallImagesRunSideBySide) {
       {"upscale", "-i", dir_.file("in/a.png"), "-o", dir_.file("big.png"), "-s", "2", "--json"},
       too_many);
   ASSERT_EQ(big.exit_code, 0) << big.err;
-  EXPECT_NE(big.err.find("OMP_NUM_THREADS=999999 is not a thread count from 1 to 4096: using the " +
-                         std::to_string(CPU_COUNT(&set)) + " cores"),
+  EXPECT_NE(big.err.find("OMP_NUM_THREADS='999999' is not a thread count from 1 to " + most +
+                         " (4 per core): using the " + std::to_string(CPU_COUNT(&set)) + " cores"),
             std::string::npos)
       << big.err;
   EXPECT_NE(run_fdiwn({"info"}, one_thread).out.find("threads: 1 (OMP_NUM_THREADS;"),
             std::string::npos);
-  EXPECT_NE(run_fdiwn({"info"}, too_many).out.find("OMP_NUM_THREADS=999999 is not a count"),
+  EXPECT_NE(run_fdiwn({"info"}, too_many).out.find("OMP_NUM_THREADS='999999' is not a count"),
+            std::string::npos);
+  // More than 4 a core, as -j refuses them.
+  CliOptions beyond;
+  beyond.env = {"OMP_NUM_THREADS=" + std::to_string(4 * CPU_COUNT(&set) + 1)};
+  EXPECT_NE(run_fdiwn({"info"}, beyond).out.find("is not a count from 1 to " + most),
             std::string::npos);
 
   const auto off = run("off", "off");

@@ -1,4 +1,6 @@
 // `fdiwn bench` and `fdiwn metrics` reproduce the paper's Set5 numbers.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -225,6 +227,30 @@ TEST(Metrics, PairsBySuffixAndRefusesSizeMismatch) {
   const auto doc = read_json(dir.file("m.json"));
   EXPECT_EQ(doc.at("runs")[0].at("mean").at("count"), 2);
   EXPECT_NE(r.err.find(dir.file("sr/baby.png")), std::string::npos) << r.err;
+}
+
+// Found by hand: in an SR folder readable but not searchable, each image was
+// "Permission denied, not an image file; left out", then blamed on pairing.
+TEST(Metrics, ImagesThatCannotBeLookedAtFailWithTheReason) {
+  TempDir dir;
+  fs::create_directories(dir.file("sr"));
+  fs::create_directories(dir.file("hr"));
+  for (const char* n : {"bird", "head"}) {
+    fs::copy_file(data_path(std::string("golden/Set5/x4/chop/") + n + ".png"),
+                  dir.file(std::string("sr/") + n + ".png"));
+    fs::copy_file(kHr + "/" + n + ".png", dir.file(std::string("hr/") + n + ".png"));
+  }
+  make_accessible(dir.path());
+  ::chmod(dir.file("sr").c_str(), 0444);
+  CliOptions as_user;
+  as_user.unprivileged = true;
+  const auto r =
+      run_fdiwn({"metrics", "--hr", dir.file("hr"), "--sr", dir.file("sr"), "-s", "4"}, as_user);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: " + dir.file("sr/bird.png") + ": Permission denied"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("not an image file"), std::string::npos) << r.err;
 }
 
 TEST(Metrics, UnpairedHighResolutionImageFailsAlone) {

@@ -197,6 +197,10 @@ TEST_F(Video, AWrongFrameCountIsSaidAndNotShownAsProgress) {
       frames("cat " + single_quoted(frames_), dir_.file("right.ppm"), "--frame-count 10");
   ASSERT_EQ(right.exit_code, 0) << right.err;
   EXPECT_EQ(right.err.find("was not the stream's length"), std::string::npos) << right.err;
+  const CliResult huge = frames("cat " + single_quoted(frames_), dir_.file("huge.ppm"),
+                                "--frame-count 99999999999999999999");
+  EXPECT_EQ(huge.exit_code, 2) << huge.err;
+  EXPECT_NE(huge.err.find("not in range"), std::string::npos) << huge.err;
 }
 
 TEST_F(Video, AReaderThatClosesEarlyEndsTheStream) {

@@ -20,8 +20,8 @@ std::string default_weights_path(int scale);
 int available_cores();
 
 /// Threads the library uses when options ask for 0: OMP_NUM_THREADS where it
-/// is a positive count (its first value, as OpenMP reads it), else the cores
-/// this process may run on.
+/// is a count from 1 to 4 per core (its first value, as OpenMP reads it),
+/// else the cores this process may run on.
 int default_thread_count();
 
 /// default_thread_count() and where it comes from, for messages.
@@ -29,8 +29,9 @@ struct ThreadDefault {
   int count = 1;
   bool from_environment = false;  ///< OMP_NUM_THREADS, else the cores
   /// OMP_NUM_THREADS's value where it is set but not taken (not a count
-  /// from 1 to 4096): the cores are used instead. Empty otherwise.
+  /// from 1 to `most`): the cores are used instead. Empty otherwise.
   std::string ignored;
+  int most = 4;  ///< 4 threads per core: more only slow the network down
 };
 ThreadDefault thread_default();
 

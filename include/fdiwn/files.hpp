@@ -50,6 +50,12 @@ struct PathInfo {
 /// Looks at `path` without opening it.
 PathInfo inspect_path(const std::string& path);
 
+/// Whether `info` is a look that failed (no permission to search a folder
+/// on the path, an I/O error), rather than a path known to name no file (a
+/// missing one, a dangling link, a link loop, a path too long): what is
+/// there may be an image.
+bool look_failed(const PathInfo& info);
+
 /// Limits of one read.
 struct ReadLimits {
   /// Refuse a file larger than this before reading it (0: no limit).

@@ -52,6 +52,11 @@ bool is_stream_device(const struct stat& st) {
 
 }  // namespace
 
+bool look_failed(const PathInfo& info) {
+  return info.kind == PathKind::Unusable && info.error != 0 && info.error != ELOOP &&
+         info.error != ENOENT && info.error != ENAMETOOLONG && info.error != ENOTDIR;
+}
+
 PathInfo inspect_path(const std::string& path) {
   PathInfo info;
   struct stat st;

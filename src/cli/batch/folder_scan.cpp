@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <system_error>
 
 #include "cli/batch/output_guard.hpp"
@@ -115,8 +114,7 @@ class FolderScan {
       case PathKind::Unusable:
         // Not a loop, a dangling link or a path too long, but a look that
         // failed (no permission to search the folder, an I/O error).
-        if (info.error != 0 && info.error != ELOOP && info.error != ENOENT &&
-            info.error != ENAMETOOLONG) {
+        if (look_failed(info)) {
           unreadable(p, "cannot tell what it is: " + info.reason +
                             "; if it is an image, it was not upscaled");
           return;

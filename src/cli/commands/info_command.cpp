@@ -104,12 +104,13 @@ int run_info(const InfoArgs& args) {
     if (thread_source.from_environment) {
       std::printf("threads: %d (OMP_NUM_THREADS; -j to change)\n", threads);
     } else {
-      std::printf("threads: %d (all the cores this process may use; -j to change)%s\n", threads,
-                  thread_source.ignored.empty()
-                      ? ""
-                      : ("; OMP_NUM_THREADS=" + thread_source.ignored +
-                         " is not a count from 1 to 4096, so it is not used")
-                            .c_str());
+      std::printf(
+          "threads: %d (all the cores this process may use; -j to change)%s\n", threads,
+          thread_source.ignored.empty()
+              ? ""
+              : ("; OMP_NUM_THREADS='" + thread_source.ignored + "' is not a count from 1 to " +
+                 std::to_string(thread_source.most) + ", so it is not used")
+                    .c_str());
     }
     std::printf("memory budget: %s (half of what is available; --max-memory to change)\n",
                 format_bytes(budget).c_str());

@@ -113,7 +113,8 @@ CLI::App* add_upscale_command(CLI::App& app, UpscaleArgs& args) {
       "writes); each is upscaled and written to -o - in turn (-f: their format)");
   cmd->add_option("--frame-count", args.frame_count,
                   "With --frames: how many frames come (to show the time left)")
-      ->check(positive_number())
+      // (Found by hand: 99999999999999999999 became 9223372036854775807.)
+      ->check(number_in(1, 1e12))
       ->needs(frames);
   cmd->footer(kExitCodeHelp);
   return cmd;

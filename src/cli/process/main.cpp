@@ -165,9 +165,9 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
   if (!threads.ignored.empty() && ((upscale->parsed() && upscale_args.threads == 0) ||
                                    (bench->parsed() && bench_args.threads == 0))) {
     spdlog::warn(
-        "OMP_NUM_THREADS={} is not a thread count from 1 to 4096: using the {} cores "
-        "(-j to choose)",
-        threads.ignored, threads.count);
+        "OMP_NUM_THREADS='{}' is not a thread count from 1 to {} (4 per core): using the "
+        "{} cores (-j to choose)",
+        threads.ignored, threads.most, threads.count);
   }
 
   const int code = run_parsed([&] {

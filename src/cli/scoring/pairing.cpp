@@ -50,7 +50,10 @@ std::vector<std::string> list_images(const std::string& dir) {
     const std::string name = p.filename().string();
     if (name.empty() || name[0] == '.' || !is_readable_extension(p.extension().string())) continue;
     const PathInfo info = inspect_path(p.string());
-    if (info.kind == PathKind::Regular) {
+    // One that could not be looked at (no permission) is read, and fails
+    // alone with the reason (found by hand: "Permission denied, not an image
+    // file", and the set scored without it).
+    if (info.kind == PathKind::Regular || look_failed(info)) {
       files.push_back(p.string());
     } else if (info.kind != PathKind::Missing) {
       // Named like an image but not one that can be read: say so, since the
