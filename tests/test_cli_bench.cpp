@@ -179,6 +179,24 @@ TEST(Bench, OptionsTheModeDoesNotReadAreRefused) {
   }
 }
 
+// Found by hand: "32x32," passed, and "--paths engine,engine" timed the
+// engine twice.
+TEST(BenchSpeed, ListsWithAnEmptyOrRepeatedItemAreUsageErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  for (const Case& c : {Case{{"--speed", "--sizes", "32x32,"}, "--sizes '32x32,': an empty item"},
+                        Case{{"--speed", "--sizes", "32x32,,16x16"}, "an empty item"},
+                        Case{{"--speed", "--paths", "engine,engine"}, "engine is given twice"},
+                        Case{{"--efficiency", "--sizes", "32x32,32x32"}, "32x32 is given twice"}}) {
+    std::vector<std::string> argv = {"bench", "-s", "2"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    SCOPED_TRACE(c.args[0] + " " + c.args[2]);
+    expect_error(run_fdiwn(argv), 2, c.message);
+  }
+}
+
 TEST(BenchSpeed, SizesTooLargeAreUsageErrors) {
   // Found by hand: 2147483647x1 crashed the benchmark's process, 2^30x1
   // ended in an OpenCV assertion.

@@ -42,6 +42,23 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
+std::vector<std::string> split_list(const std::string& text, const std::string& option) {
+  std::vector<std::string> items;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    // Found by hand: "32x32," and "engine,engine" (timed twice) passed.
+    if (item.empty()) throw InvalidArgument(option + " '" + text + "': an empty item");
+    if (std::find(items.begin(), items.end(), item) != items.end()) {
+      throw InvalidArgument(option + " '" + text + "': " + item + " is given twice");
+    }
+    items.push_back(item);
+  }
+  if (items.empty() || text.back() == ',') {
+    throw InvalidArgument(option + " '" + text + "': an empty item");
+  }
+  return items;
+}
+
 cv::Size parse_size(const std::string& s, const std::string& option) {
   int w = 0, h = 0;
   char x = 0;

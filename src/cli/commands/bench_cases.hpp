@@ -41,6 +41,10 @@ struct CaseResult {
 };
 
 std::vector<std::string> split(const std::string& s, char sep);
+
+/// The comma-separated items of `text`, the value of `option`; throws
+/// InvalidArgument for an empty item or one given twice.
+std::vector<std::string> split_list(const std::string& text, const std::string& option);
 /// "WIDTHxHEIGHT"; InvalidArgument naming `option` otherwise.
 cv::Size parse_size(const std::string& s, const std::string& option);
 

@@ -26,7 +26,7 @@ constexpr int kDefaultRepeat = 10;
 int run_efficiency(const SpeedArgs& args) {
   const std::vector<int> scales = args.scales.empty() ? std::vector<int>{2, 3, 4} : args.scales;
   std::vector<cv::Size> sizes;
-  for (const auto& s : split(args.sizes.empty() ? kNtireSize : args.sizes, ',')) {
+  for (const auto& s : split_list(args.sizes.empty() ? kNtireSize : args.sizes, "--sizes")) {
     sizes.push_back(parse_size(s, "--sizes"));
   }
   if (sizes.empty()) throw InvalidArgument("--sizes cannot be empty");

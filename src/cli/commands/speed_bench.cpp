@@ -64,11 +64,11 @@ int run_speed(const SpeedArgs& args) {
   const int repeat = args.repeat < 0 ? 1 : args.repeat;
   std::vector<int> scales = args.scales.empty() ? std::vector<int>{2, 3, 4} : args.scales;
   std::vector<cv::Size> sizes;
-  for (const auto& s : split(args.sizes.empty() ? kSpeedSizes : args.sizes, ',')) {
+  for (const auto& s : split_list(args.sizes.empty() ? kSpeedSizes : args.sizes, "--sizes")) {
     sizes.push_back(parse_size(s, "--sizes"));
   }
   std::vector<Path> paths;
-  for (const auto& p : split(args.paths, ',')) {
+  for (const auto& p : split_list(args.paths, "--paths")) {
     try {
       paths.push_back(parse_path(p));
     } catch (const InvalidArgument& e) {
