@@ -57,7 +57,8 @@ TEST(Values, PixelCounts) {
   EXPECT_EQ(cli::parse_pixel_count("1.2345M"), 1234500);
   EXPECT_EQ(cli::parse_pixel_count("0.5k"), 500);
   // Found by hand: 1.5 was taken as 1 pixel.
-  for (const char* part : {"1.5", "2.5x3", "1.0000005M"}) {
+  EXPECT_THROW(cli::parse_pixel_count("0.5x4"), InvalidArgument);
+  for (const char* part : {"1.5", "1.0005k", "1.0000005M"}) {
     SCOPED_TRACE(part);
     try {
       cli::parse_pixel_count(part);

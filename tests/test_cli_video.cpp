@@ -159,9 +159,14 @@ TEST_F(Video, DamagedStreamsEndAfterTheLastWholeFrame) {
       {"frame 2 claims 60000x60000",
        "{ head -c " + std::to_string(kFrameIn) + " " + all +
            "; printf 'P6\\n60000 60000\\n255\\n'; head -c 9216 /dev/zero; }",
-       "", "frame 2: the frame is 60000x60000, more pixels than allowed (--max-pixels)", 1},
+       "",
+       "frame 2: the frame is 60000x60000 (3600.0 MP), more than the 100.0 MP allowed "
+       "(--max-pixels)",
+       1},
       {"over --max-pixels", "cat " + all, "--max-pixels 3000",
-       "frame 1: the frame is 64x48, more pixels than allowed (--max-pixels)", 0},
+       "frame 1: the frame is 64x48 (3,072 pixels), more than the 3,000 pixels allowed "
+       "(--max-pixels)",
+       0},
       {"empty", "cat /dev/null", "", "standard input, frame 1: the stream is empty", 0},
       {"not PNM", "printf 'GIF89a'", "", "frame 1: not a binary PNM frame", 0},
   };

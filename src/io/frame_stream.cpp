@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "fdiwn/errors.hpp"
+#include "io/pixel_limit.hpp"
 
 namespace fdiwn {
 
@@ -119,9 +120,7 @@ std::optional<cv::Mat> FrameReader::next() {
   }
   const int64_t pixels = int64_t{h->width} * h->height;
   if (max_pixels_ > 0 && pixels > max_pixels_) {
-    throw ImageError(where(), "the frame is " + std::to_string(h->width) + "x" +
-                                  std::to_string(h->height) +
-                                  ", more pixels than allowed (--max-pixels)");
+    throw ImageError(where(), too_many_pixels("frame", h->width, h->height, max_pixels_));
   }
   if (first_ && !(*h == *first_)) {
     throw ImageError(

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "fdiwn/errors.hpp"
+#include "io/pixel_limit.hpp"
 
 namespace fdiwn::io {
 
@@ -183,8 +184,7 @@ cv::Mat decode_heif(const std::vector<unsigned char>& bytes, int64_t max_pixels,
   const int height = heif_image_handle_get_height(handle.get());
   if (width <= 0 || height <= 0) throw ImageError(path, "the HEIF image has no size");
   if (max_pixels > 0 && int64_t{width} * height > max_pixels) {
-    throw ImageError(path, "the image is " + std::to_string(width) + "x" + std::to_string(height) +
-                               ", more pixels than allowed (--max-pixels)");
+    throw ImageError(path, too_many_pixels("image", width, height, max_pixels));
   }
   const bool alpha = heif_image_handle_has_alpha_channel(handle.get()) != 0;
   const int bits = heif_image_handle_get_luma_bits_per_pixel(handle.get());

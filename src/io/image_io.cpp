@@ -17,6 +17,7 @@
 #include "io/format_names.hpp"
 #include "io/heif_codec.hpp"
 #include "io/jpeg_check.hpp"
+#include "io/pixel_limit.hpp"
 
 namespace fdiwn {
 
@@ -28,20 +29,6 @@ namespace {
 
 constexpr const char* kDeepSamples =
     "floating-point or 32-bit images are not supported (8 and 16 bits only)";
-
-// "12.3 MP", or "1,024 pixels" for counts too small for megapixels to say.
-std::string pixel_count(int64_t pixels) {
-  if (pixels >= 100000) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.1f MP", static_cast<double>(pixels) / 1e6);
-    return buf;
-  }
-  std::string digits = std::to_string(pixels);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
-    digits.insert(static_cast<size_t>(i), ",");
-  }
-  return digits + (pixels == 1 ? " pixel" : " pixels");
-}
 
 std::string size_text(uint64_t bytes) {
   char buf[48];
@@ -75,10 +62,7 @@ std::size_t admit(const ImageProbe& probe, uint64_t file_bytes, const ReadOption
   if (probe.bit_depth > 16) throw ImageError(path, kDeepSamples);
   const int64_t pixels = static_cast<int64_t>(probe.width) * probe.height;
   if (options.max_pixels > 0 && pixels > options.max_pixels) {
-    throw ImageError(path, "the image is " + std::to_string(probe.width) + "x" +
-                               std::to_string(probe.height) + " (" + pixel_count(pixels) +
-                               "), more than the " + pixel_count(options.max_pixels) +
-                               " allowed (--max-pixels)");
+    throw ImageError(path, too_many_pixels("image", probe.width, probe.height, options.max_pixels));
   }
   // A TIFF tile or strip is decoded into a buffer of its own size, which a
   // damaged or hostile header can make far larger than the image (a 16x16

@@ -131,6 +131,10 @@ int64_t parse_pixel_count(const std::string& text) {
     double h = 0;
     std::string after;
     if (!leading_number(rest.substr(1), h, after) || !after.empty()) throw bad();
+    // Found by hand: 0.5x4 was 2 pixels.
+    if (v != std::floor(v) || h != std::floor(h)) {
+      throw InvalidArgument("--max-pixels '" + text + "': the sides of WxH are whole numbers");
+    }
     pixels = v * h;
   } else {
     throw bad();
