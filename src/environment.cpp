@@ -98,19 +98,22 @@ int available_cores() {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+int most_threads() {
+  return 4 * available_cores();
+}
+
 ThreadDefault thread_default() {
   // OMP_NUM_THREADS as OpenMP reads it (its first value), where it is a
   // positive count: a user's or a cluster job's limit. Found by hand: the
   // man page named it, and nothing read it.
-  // At most 4 per core, as for -j (found by hand: 4096 was taken on 2
+  // At most most_threads(), as for -j (found by hand: 4096 was taken on 2
   // cores, and took twice as long as 2).
   ThreadDefault d;
-  d.most = 4 * available_cores();
   if (const char* env = std::getenv("OMP_NUM_THREADS"); env != nullptr && *env != '\0') {
     char* end = nullptr;
     errno = 0;
     const long n = std::strtol(env, &end, 10);
-    if (end != env && (*end == '\0' || *end == ',') && errno == 0 && n > 0 && n <= d.most) {
+    if (end != env && (*end == '\0' || *end == ',') && errno == 0 && n > 0 && n <= most_threads()) {
       d.count = static_cast<int>(n);
       d.from_environment = true;
       return d;

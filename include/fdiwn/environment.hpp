@@ -24,14 +24,17 @@ int available_cores();
 /// else the cores this process may run on.
 int default_thread_count();
 
+/// The most threads worth running: 4 per core this process may run on (more
+/// only slow the network down). -j and OMP_NUM_THREADS are held to it.
+int most_threads();
+
 /// default_thread_count() and where it comes from, for messages.
 struct ThreadDefault {
   int count = 1;
   bool from_environment = false;  ///< OMP_NUM_THREADS, else the cores
   /// OMP_NUM_THREADS's value where it is set but not taken (not a count
-  /// from 1 to `most`): the cores are used instead. Empty otherwise.
+  /// from 1 to most_threads()): the cores are used instead. Empty otherwise.
   std::string ignored;
-  int most = 4;  ///< 4 threads per core: more only slow the network down
 };
 ThreadDefault thread_default();
 

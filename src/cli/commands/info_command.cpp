@@ -109,7 +109,7 @@ int run_info(const InfoArgs& args) {
           thread_source.ignored.empty()
               ? ""
               : ("; OMP_NUM_THREADS='" + thread_source.ignored + "' is not a count from 1 to " +
-                 std::to_string(thread_source.most) + ", so it is not used")
+                 std::to_string(most_threads()) + ", so it is not used")
                     .c_str());
     }
     std::printf("memory budget: %s (half of what is available; --max-memory to change)\n",

@@ -344,10 +344,9 @@ int upscale_frames(const UpscaleArgs& args, StatusLineSink* status_line) {
 
 int run_command(const UpscaleArgs& args, StatusLineSink* status_line) {
   // The cores, not OMP_NUM_THREADS (which -j overrides).
-  const int cpus = std::max(1, available_cores());
-  if (args.threads > 4 * cpus) {
+  if (args.threads > most_threads()) {
     throw InvalidArgument("-j " + std::to_string(args.threads) +
-                          ": more than 4 threads per core (" + std::to_string(cpus) +
+                          ": more than 4 threads per core (" + std::to_string(available_cores()) +
                           " cores here) only slows the network down");
   }
   return args.frames ? upscale_frames(args, status_line) : upscale(args, status_line);

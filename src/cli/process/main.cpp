@@ -167,7 +167,7 @@ extern "C" __attribute__((visibility("default"))) int fdiwn_cli_main(int argc, c
     spdlog::warn(
         "OMP_NUM_THREADS='{}' is not a thread count from 1 to {} (4 per core): using the "
         "{} cores (-j to choose)",
-        threads.ignored, threads.most, threads.count);
+        threads.ignored, fdiwn::most_threads(), threads.count);
   }
 
   const int code = run_parsed([&] {
