@@ -141,6 +141,12 @@ LoadedImage decode_admitted(const std::vector<unsigned char>& bytes, const Image
     throw ImageError(
         path, "cannot decode the " + kind + " data (corrupt, cut short or an unsupported variant)");
   }
+  // What the decoder made, not what the header said (found by fuzz_upscale:
+  // a HEIF whose header passed --max-pixels 4096 decoded to 3072x237).
+  if (options.max_pixels > 0 && int64_t{pixels_read.cols} * pixels_read.rows > options.max_pixels) {
+    throw ImageError(path, too_many_pixels("decoded image", pixels_read.cols, pixels_read.rows,
+                                           options.max_pixels));
+  }
   if (pixels_read.depth() != CV_8U && pixels_read.depth() != CV_16U) {
     throw ImageError(path, kDeepSamples);
   }
